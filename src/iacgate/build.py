@@ -1,0 +1,49 @@
+"""Model step: raw resources -> the provider-neutral model, one stack at a time.
+
+A stack is what deploys together (a Terraform root module with its children, one plan, one
+template); links between resources (a policy to its bucket) never cross stacks.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable
+
+from .model import Model
+from .raw import RawResource
+
+Builder = Callable[[list[RawResource]], Model]
+
+
+def _builders(source_kind: str) -> list[Builder]:
+    if source_kind in ("terraform", "plan"):
+        from .adapters.terraform import aws_s3 as tf_s3
+
+        builders: list[Builder] = [tf_s3.build_s3]
+        try:
+            from .adapters.terraform import aws_ec2 as tf_ec2
+        except ImportError:
+            return builders
+        return builders + [tf_ec2.build_ec2]
+    if source_kind == "cloudformation":
+        from .adapters.cloudformation import aws_s3 as cfn_s3
+
+        builders = [cfn_s3.build_s3]
+        try:
+            from .adapters.cloudformation import aws_ec2 as cfn_ec2
+        except ImportError:
+            return builders
+        return builders + [cfn_ec2.build_ec2]
+    return []
+
+
+def build_model(resources: list[RawResource]) -> Model:
+    model = Model(raw=list(resources))
+    stacks: dict[tuple[str, str], list[RawResource]] = defaultdict(list)
+    for resource in resources:
+        stacks[(resource.source_kind, resource.stack or resource.file)].append(resource)
+    for (source_kind, _stack), members in stacks.items():
+        for build in _builders(source_kind):
+            part = build(members)
+            part.raw = []
+            model.merge(part)
+    return model

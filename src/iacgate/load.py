@@ -1,0 +1,118 @@
+"""Load step: discovered inputs -> raw resources, each tagged with the stack it deploys with."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from .discovery import Document, Inputs, display_path, read_bytes
+from .raw import InputError, LoadResult
+
+STDIN_NAME = "<stdin>"
+
+
+@dataclass
+class LoadOptions:
+    var_files: list[str] = field(default_factory=list)
+    vars: dict[str, str] = field(default_factory=dict)
+    cfn_params: dict[str, str] = field(default_factory=dict)
+    max_file_size: int = 256 * 1024 * 1024
+    scan_root: str | None = None
+
+
+def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
+    if not inputs.terraform_dirs:
+        return LoadResult()
+    from .adapters.terraform.loader import TerraformOptions, load_terraform
+
+    tf_options = TerraformOptions(var_files=list(options.var_files), vars=dict(options.vars),
+                                  scan_root=options.scan_root or os.getcwd(),
+                                  max_file_size=options.max_file_size)
+    return load_terraform(inputs.terraform_dirs, tf_options)
+
+
+def _text(data: bytes, path: str) -> tuple[str | None, InputError | None]:
+    if b"\x00" in data[:8192]:
+        return None, InputError(path, "binary file (NUL bytes); not a text input")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return None, InputError(path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                                line)
+
+
+def _load_plan_bytes(path: str, data: bytes) -> LoadResult | None:
+    """A plan when the bytes decode to one; None when they are valid JSON but not a plan."""
+    from .adapters.plan.loader import decode_plan, load_plan, looks_like_plan
+
+    plan, error = decode_plan(path, data)
+    if error is not None:
+        return LoadResult(errors=[error], files=[path])
+    if not looks_like_plan(plan):
+        return None
+    result = load_plan(path, plan)
+    for resource in result.resources:
+        resource.stack = resource.stack or path
+    if path not in result.files:
+        result.files.append(path)
+    return result
+
+
+def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
+    data, error = read_bytes(doc.path, options.max_file_size)
+    if error is not None:
+        return LoadResult(errors=[error], files=[doc.path])
+    assert data is not None
+    text, error = _text(data, doc.path)
+    if error is not None:
+        # Binary or non-UTF-8 files found by walking a folder are not ours; named ones are errors.
+        return LoadResult(errors=[error] if doc.explicit else [], files=[doc.path] if doc.explicit else [])
+    assert text is not None
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"format_version"' in text[:4096] + text[-65536:]:
+        result = _load_plan_bytes(doc.path, data)
+        if result is not None:
+            return result
+    if not doc.explicit and "Resources" not in text and "AWSTemplateFormatVersion" not in text:
+        return LoadResult()
+    from .adapters.cloudformation.loader import (load_cloudformation_document, looks_like_cloudformation,
+                                                 parse_document)
+
+    parsed, error = parse_document(doc.path, text)
+    if error is not None:
+        if doc.explicit or "AWSTemplateFormatVersion" in text or "AWS::" in text:
+            return LoadResult(errors=[error], files=[doc.path])
+        return LoadResult()
+    if not looks_like_cloudformation(getattr(parsed, "data", parsed)):
+        if doc.explicit:
+            return LoadResult(errors=[InputError(doc.path, "not a CloudFormation template or a Terraform "
+                                                 "plan (no AWSTemplateFormatVersion / Resources, no "
+                                                 "format_version)")], files=[doc.path])
+        return LoadResult()
+    result = load_cloudformation_document(doc.path, parsed, options.cfn_params)
+    for resource in result.resources:
+        resource.stack = resource.stack or doc.path
+    if doc.path not in result.files:
+        result.files.append(doc.path)
+    return result
+
+
+def load_inputs(inputs: Inputs, options: LoadOptions) -> LoadResult:
+    result = LoadResult(errors=list(inputs.errors))
+    result.extend(_load_terraform(inputs, options))
+    for doc in inputs.documents:
+        result.extend(_load_document(doc, options))
+    if inputs.stdin:
+        data = sys.stdin.buffer.read(options.max_file_size + 1)
+        if len(data) > options.max_file_size:
+            result.errors.append(InputError(STDIN_NAME, "standard input is above the --max-file-size limit"))
+        else:
+            plan = _load_plan_bytes(STDIN_NAME, data)
+            if plan is None:
+                result.errors.append(InputError(STDIN_NAME, "standard input is not a Terraform plan JSON "
+                                                "(`terraform show -json PLANFILE`)"))
+            else:
+                result.extend(plan)
+    result.files = list(dict.fromkeys(display_path(f) if f != STDIN_NAME else f for f in result.files))
+    return result

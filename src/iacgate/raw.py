@@ -1,0 +1,84 @@
+"""What a loader hands to the model builder: resources as written, with raw attribute trees.
+
+A loader (Terraform HCL, Terraform plan JSON, CloudFormation) reads files and produces
+:class:`RawResource` objects plus :class:`InputError` objects; it knows nothing about AWS
+semantics. Model builders (``adapters/*/aws.py``) turn raw resources into the provider-neutral
+model in :mod:`iacgate.model`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .values import Source
+
+
+@dataclass(slots=True)
+class InputError:
+    """A problem with the input: the gate could not read or fully understand something."""
+
+    file: str
+    message: str
+    line: int | None = None
+    kind: str = "error"  # "error" (blocks: exit 2) or "warning" (reported, e.g. a remote module not analysed)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "line": self.line, "message": self.message}
+        if self.kind != "error":
+            out["kind"] = self.kind
+        return out
+
+
+@dataclass(slots=True)
+class RawResource:
+    """One resource instance (or provider / variable / output / parameter) as an input declares it.
+
+    ``attrs`` is a raw tree (see :mod:`iacgate.values`): nested blocks are lists of dicts in
+    Terraform, CloudFormation ``Properties`` as written but with intrinsics resolved where static.
+    ``refs`` maps a top-level attribute name to the addresses its expression refers to, in the
+    same address space as ``address`` (``aws_s3_bucket.b``, ``module.m.aws_s3_bucket.b[0]``, a CFN
+    logical id). Model builders use it to link satellite resources (a public access block, a
+    policy) to their bucket when the attribute value itself is not known before apply.
+    """
+
+    address: str
+    type: str
+    name: str
+    source_kind: str  # "terraform" | "cloudformation" | "plan"
+    file: str
+    line: int | None = None
+    end_line: int | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    refs: dict[str, list[str]] = field(default_factory=dict)
+    mode: str = "managed"  # managed | data | provider | variable | output | local | parameter | module
+    module: str = ""  # Terraform module path ("" = root, "module.a.module.b")
+    index: Any = None  # count index (int) or for_each key (str); None when not repeated
+    actions: tuple[str, ...] = ()  # plan: the change's actions ("create", "update", "delete", ...)
+    before: dict[str, Any] | None = None  # plan: the prior values, when the change updates
+    sensitive_paths: tuple[str, ...] = ()  # dotted attribute paths marked sensitive
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. CFN Metadata, inline suppressions
+    stack: str = ""  # what the resource deploys with: a Terraform root folder, a plan file, a template
+
+
+    @property
+    def source(self) -> Source:
+        return Source(self.file, self.line, self.end_line, self.address)
+
+    @property
+    def deleted(self) -> bool:
+        """The plan deletes this resource and does not create it again."""
+        return "delete" in self.actions and "create" not in self.actions
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Everything one loader produced."""
+
+    resources: list[RawResource] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def extend(self, other: "LoadResult") -> None:
+        self.resources.extend(other.resources)
+        self.errors.extend(other.errors)
+        self.files.extend(other.files)

@@ -1,0 +1,56 @@
+"""Report formats. ``render(report, fmt)`` returns the text of one format; ``write_outputs`` writes
+several at once (``--format`` to stdout plus ``--output FORMAT=FILE``)."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, TextIO
+
+from ..findings import ScanReport
+
+FORMATS: tuple[str, ...] = ("text", "json", "sarif", "junit", "markdown", "github", "atlantis")
+_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit",
+            "markdown": "markdown", "github": "github", "atlantis": "atlantis"}
+
+
+class OutputSpecError(ValueError):
+    """A ``--format`` or ``--output`` value the gate does not understand (a usage error)."""
+
+
+def render(report: ScanReport, fmt: str, *, colour: bool = False) -> str:
+    """The report in one format. ``colour`` applies to ``text`` only."""
+    if fmt not in _MODULES:
+        raise OutputSpecError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    module = importlib.import_module(f".{_MODULES[fmt]}", __name__)
+    if fmt == "text":
+        return module.render(report, colour=colour)
+    return module.render(report)
+
+
+def parse_output_spec(spec: str) -> tuple[str, str]:
+    """``"sarif=results.sarif"`` -> ``("sarif", "results.sarif")``."""
+    fmt, sep, path = spec.partition("=")
+    fmt = fmt.strip().lower()
+    if not sep or not path.strip():
+        raise OutputSpecError(f"--output {spec!r}: expected FORMAT=FILE, e.g. sarif=results.sarif")
+    if fmt not in _MODULES:
+        raise OutputSpecError(f"--output {spec!r}: unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt, path.strip()
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set."""
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+def write_outputs(report: ScanReport, stdout_format: str | None,
+                  outputs: Iterable[tuple[str, str]] = (), stream: TextIO | None = None) -> None:
+    """Write ``stdout_format`` to ``stream`` (default stdout) and each (format, file) to its file.
+    Raises OSError when a file cannot be written."""
+    for fmt, path in outputs:
+        Path(path).write_text(render(report, fmt), encoding="utf-8")
+    if stdout_format is not None:
+        out = stream if stream is not None else sys.stdout
+        out.write(render(report, stdout_format, colour=wants_colour(out)))
