@@ -42,6 +42,11 @@ def build_model(resources: list[RawResource]) -> Model:
     for resource in resources:
         stacks[(resource.source_kind, resource.stack or resource.file)].append(resource)
     for (source_kind, _stack), members in stacks.items():
+        if source_kind in ("terraform", "plan"):
+            from .adapters.terraform.s3_bucket_module import expand_module_calls
+
+            members, problems = expand_module_calls(members)
+            model.errors.extend(problems)
         for build in _builders(source_kind):
             part = build(members)
             part.raw = []

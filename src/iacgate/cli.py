@@ -154,7 +154,7 @@ def inventory(
 
     loaded = load(list(paths), _load_options(var_file, var, cfn_param, max_file_size))
     model = build_model(loaded.resources)
-    model.errors = loaded.errors + unlinked_errors(model)
+    model.errors = loaded.errors + model.errors + unlinked_errors(model)
     sys.stdout.write(render_inventory(model, loaded.files, format))
     raise typer.Exit(EXIT_USAGE if any(e.kind == "error" for e in model.errors) else 0)
 

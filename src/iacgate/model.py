@@ -205,6 +205,10 @@ class LaunchTemplate(Entity):
     iam_instance_profile: Value = field(default_factory=_absent)
     security_group_refs: list[Value] = field(default_factory=list)
     user_data: Value = field(default_factory=_absent)
+    ami: "Ami | None" = None
+    instance_profile: InstanceProfile | None = None
+    security_groups: list["SecurityGroup"] = field(default_factory=list)
+    hosts_containers: bool = False  # used by a container host (EKS node group, ECS) or user data joins one
 
 
 @dataclass(eq=False)
@@ -224,6 +228,11 @@ class LaunchSite(Entity):
     security_group_refs: list[Value] = field(default_factory=list)
     hosts_containers: bool = False
     user_data: Value = field(default_factory=_absent)
+    ami: "Ami | None" = None
+    security_groups: list["SecurityGroup"] = field(default_factory=list)
+    role: IamRole | None = None  # a role given directly (EKS node groups), not through a profile
+    role_ref: Value = field(default_factory=_absent)
+    imds_note: str = ""  # what the builder knows about where IMDS options come from (module defaults, EKS)
 
 
 @dataclass(eq=False)
@@ -252,6 +261,8 @@ class EgressRule(Entity):
     to_port: Value = field(default_factory=_absent)
     cidr_ipv4: Value = field(default_factory=_absent)  # list[str]
     cidr_ipv6: Value = field(default_factory=_absent)  # list[str]
+    implicit: bool = False  # AWS's default allow-all rule, kept because the group declares no egress
+    condition: Value = field(default_factory=_absent)  # opaque: applies only if an undecidable condition holds
 
 
 @dataclass(eq=False)

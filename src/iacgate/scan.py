@@ -1,15 +1,18 @@
-"""One run of the gate: load -> model -> analyse -> rules -> gate."""
+"""One run of the gate: load -> model -> analyse -> rules -> suppressions -> gate."""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import __version__
 from .build import build_model
 from .discovery import discover
-from .findings import Finding, ScanReport, Subject
+from .findings import Evidence, Finding, ScanReport, Subject
 from .load import LoadOptions, load_inputs
 from .model import AccountPublicAccessBlock, Model
-from .raw import InputError, LoadResult
+from .raw import InputError, LoadResult, RawResource
 
 
 @dataclass
@@ -21,8 +24,12 @@ class ScanOptions:
     min_severity: str | None = None
     fail_on: str = "high"
     unknown: str = "auto"
+    new_only: bool = False
     account_blocks: list[AccountPublicAccessBlock] = field(default_factory=list)
-    rule_params: dict[str, object] = field(default_factory=dict)
+    rule_params: dict[str, dict[str, object]] = field(default_factory=dict)
+    ignore_file: str | None = None  # None: .iacgate-ignore.yaml in the current folder, when present
+    baseline: str | None = None
+    today: dt.date | None = None
 
 
 def load(paths: list[str], options: LoadOptions) -> LoadResult:
@@ -31,57 +38,94 @@ def load(paths: list[str], options: LoadOptions) -> LoadResult:
 
 def unlinked_errors(model: Model) -> list[InputError]:
     """Satellites whose bucket cannot be identified are reported, never silently dropped."""
-    return [InputError(u.entity.source.file, f"{u.reason}; it is not linked to any bucket, so its effect "
-                       "is not analysed", u.entity.source.line, kind="warning") for u in model.unlinked]
+    return [InputError(u.entity.source.file, f"{u.reason}; the gate cannot tell which bucket it configures, "
+                       "so it is analysed as configuring an unidentified bucket", u.entity.source.line,
+                       kind="warning") for u in model.unlinked]
 
 
-def analyse(model: Model, options: ScanOptions) -> list[Subject]:
+def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> list[Subject]:
     from .analysis import s3_exposure
     from .analysis.credentials import access_key_subjects, credential_subjects, find_credentials
+
     from .facts import account_block_subjects, bucket_subjects
 
-    policy_options = s3_exposure.PolicyOptions()
-    subjects: list[Subject] = []
     by_stack: dict[str, list[AccountPublicAccessBlock]] = {}
     for block in model.account_public_access_blocks:
         if not block.deleted and block.raw is not None:
             by_stack.setdefault(block.raw.stack or block.raw.file, []).append(block)
 
     def exposure_facts(bucket):  # type: ignore[no-untyped-def]
-        stack = bucket.raw.stack or bucket.raw.file if bucket.raw is not None else ""
-        blocks = by_stack.get(stack, []) + options.account_blocks
-        return s3_exposure.exposure_facts(s3_exposure.bucket_exposure(bucket, blocks, policy_options))
+        stack = (bucket.raw.stack or bucket.raw.file) if bucket.raw is not None else ""
+        blocks = by_stack.get(stack, []) + account_blocks
+        return s3_exposure.exposure_facts(s3_exposure.bucket_exposure(bucket, blocks))
 
+    subjects: list[Subject] = []
     subjects.extend(bucket_subjects(model.buckets, exposure_facts))
     subjects.extend(account_block_subjects(model.account_public_access_blocks))
     subjects.extend(credential_subjects(find_credentials(model.raw)))
     subjects.extend(access_key_subjects(model.raw))
-    try:
-        from .analysis.imds import launch_site_subjects
-    except ImportError:
-        return subjects
-    subjects.extend(launch_site_subjects(model))
+
     return subjects
 
 
-def evaluate_rules(subjects: list[Subject], options: ScanOptions) -> tuple[list[Finding], list[InputError]]:
-    from .rules.engine import evaluate, load_rules, select_rules
+def _declared_by(findings: list[Finding], subjects: list[Subject]) -> None:
+    """A resource a module call declares names that call as evidence (where it is written)."""
+    calls = {s.address: s.meta.get("declared_by") for s in subjects if s.meta.get("declared_by")}
+    for finding in findings:
+        call = calls.get(finding.address)
+        if call and all(e.address != call for e in finding.evidence):
+            loc = finding.location
+            finding.evidence.append(Evidence(call, loc.file, loc.line, loc.end_line,
+                                             "module call; resources modelled from its inputs"))
 
-    rules, rule_errors = load_rules(options.policies)
-    errors = [InputError(getattr(e, "file", "policies"), str(getattr(e, "message", e)),
-                         kind="error") for e in rule_errors]
-    rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
-    return evaluate(rules, subjects, options.rule_params), errors
+
+def before_resources(resources: list[RawResource]) -> list[RawResource]:
+    """The prior state of a plan as raw resources, for telling new findings from existing ones."""
+    return [dataclasses.replace(r, attrs=r.before, actions=("no-op",), before=None)
+            for r in resources if r.source_kind == "plan" and isinstance(r.before, dict)]
+
+
+def _ignore_entries(options: ScanOptions) -> list:  # type: ignore[type-arg]
+    from .suppressions import discover_ignore_file, load_ignore_file
+
+    path = options.ignore_file or discover_ignore_file(Path.cwd())
+    return load_ignore_file(path) if path else []
 
 
 def scan(paths: list[str], options: ScanOptions) -> ScanReport:
-    from .gate import GateOptions, apply_gate
+    """Raises ``ValueError`` subclasses (ignore file, baseline) for usage errors."""
+    from .baseline import apply_baseline, load_baseline
+    from .gate import GateOptions, apply_gate, classify_changes
+    from .rules import evaluate, load_rules, select_rules
+    from .suppressions import apply_suppressions, meta_by_address
+
+    ignore_entries = _ignore_entries(options)
+    baseline = load_baseline(options.baseline) if options.baseline else None
 
     loaded = load(paths, options.load)
     model = build_model(loaded.resources)
-    subjects = analyse(model, options)
-    findings, rule_errors = evaluate_rules(subjects, options)
-    errors = loaded.errors + unlinked_errors(model) + rule_errors
-    return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown),
+    subjects = analyse(model, options.account_blocks)
+
+    rules, rule_errors = load_rules(options.policies)
+    rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
+    findings = evaluate(rules, subjects, options.rule_params)
+    _declared_by(findings, subjects)
+    findings, suppression_warnings = apply_suppressions(findings, meta_by_address(subjects), ignore_entries,
+                                                        options.today or dt.date.today())
+    if baseline is not None:
+        findings = apply_baseline(findings, baseline)
+
+    changes = None
+    prior = before_resources(loaded.resources)
+    if prior:
+        before_model = build_model(prior)
+        before_findings = evaluate(rules, analyse(before_model, options.account_blocks), options.rule_params)
+        findings, changes = classify_changes(findings, before_findings,
+                                             {s.address: s.actions for s in subjects})
+
+    errors = (loaded.errors + model.errors + unlinked_errors(model) + suppression_warnings
+              + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
+    return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown,
+                                                    new_only=options.new_only),
                       files=loaded.files, resources=sum(1 for r in loaded.resources if r.mode == "managed"),
-                      tool_version=__version__)
+                      tool_version=__version__, changes=changes)

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
-from ..model import Entity
+from ..model import Bucket, Entity, Model, Unlinked
 from ..raw import RawResource
 from ..values import (Source, Unknown, Unresolved, Value, absent, contains_opaque, from_raw, known,
                       unknown, unresolved)
@@ -137,6 +137,34 @@ class Linker(Generic[E]):
             name = name_from_target(target.value) if name_from_target else target.value
             return self._by_name.get(name)
         return None
+
+
+class UnidentifiedBuckets:
+    """Buckets the gate cannot identify: a satellite (policy, ACL, block) names its bucket with an
+    expression the gate cannot evaluate, or a resource that is not in the configuration. Satellites
+    naming the same thing share one unidentified bucket, which is analysed like any bucket (fail
+    closed: a public policy is public wherever it lands) and reported as unlinked."""
+
+    def __init__(self, model: Model, bucket_type: str) -> None:
+        self._model = model
+        self._bucket_type = bucket_type
+        self._by_target: dict[str, Bucket] = {}
+
+    @property
+    def buckets(self) -> list[Bucket]:
+        return list(self._by_target.values())
+
+    def __call__(self, raw: RawResource, entity: Entity, target: Value) -> Bucket:
+        what = target.reason or "an expression the gate cannot evaluate"
+        key = "|".join(raw.refs.get("bucket") or raw.refs.get("Bucket") or []) or what
+        bucket = self._by_target.get(key)
+        if bucket is None:
+            bucket = Bucket(address=raw.address, resource_type=self._bucket_type, source_kind=raw.source_kind,
+                            source=raw.source, actions=raw.actions, raw=raw, name=target, declared=False)
+            self._by_target[key] = bucket
+        bucket.satellites.append(entity)
+        self._model.unlinked.append(Unlinked(entity, target, f"{raw.address} names its bucket with {what}"))
+        return bucket
 
 
 def opaque_reason(value: Value) -> str:

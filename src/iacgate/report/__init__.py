@@ -19,13 +19,13 @@ class OutputSpecError(ValueError):
     """A ``--format`` or ``--output`` value the gate does not understand (a usage error)."""
 
 
-def render(report: ScanReport, fmt: str, *, colour: bool = False) -> str:
-    """The report in one format. ``colour`` applies to ``text`` only."""
+def render(report: ScanReport, fmt: str, *, color: bool = False) -> str:
+    """The report in one format. ``color`` applies to ``text`` only."""
     if fmt not in _MODULES:
         raise OutputSpecError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     module = importlib.import_module(f".{_MODULES[fmt]}", __name__)
     if fmt == "text":
-        return module.render(report, colour=colour)
+        return module.render(report, color=color)
     return module.render(report)
 
 
@@ -40,7 +40,7 @@ def parse_output_spec(spec: str) -> tuple[str, str]:
     return fmt, path.strip()
 
 
-def wants_colour(stream: TextIO) -> bool:
+def wants_color(stream: TextIO) -> bool:
     """Colour only on a terminal, and never when ``NO_COLOR`` is set."""
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
@@ -53,4 +53,4 @@ def write_outputs(report: ScanReport, stdout_format: str | None,
         Path(path).write_text(render(report, fmt), encoding="utf-8")
     if stdout_format is not None:
         out = stream if stream is not None else sys.stdout
-        out.write(render(report, stdout_format, colour=wants_colour(out)))
+        out.write(render(report, stdout_format, color=wants_color(out)))

@@ -12,7 +12,7 @@ from ...model import (AccessPoint, Bucket, BucketAcl, Model, OwnershipControls, 
                       PublicAccessBlock, Unlinked)
 from ...raw import RawResource
 from ...values import State, Unknown, Value, known, unknown
-from ..common import _MISSING, Linker, attr_value, lookup, parse_document, present, source_of, to_bool
+from ..common import _MISSING, Linker, UnidentifiedBuckets, attr_value, lookup, parse_document, present, source_of, to_bool
 
 _SETTINGS = {"block_public_acls": "BlockPublicAcls", "block_public_policy": "BlockPublicPolicy",
              "ignore_public_acls": "IgnorePublicAcls", "restrict_public_buckets": "RestrictPublicBuckets"}
@@ -110,12 +110,11 @@ def build_s3(resources: list[RawResource]) -> Model:
                 externals[name] = Bucket(**args, name=known(name, *target.sources), declared=False)
             bucket = externals[name]
         if bucket is None:
-            model.unlinked.append(Unlinked(entity, target, f"{raw.address} names its bucket with "
-                                           f"{target.reason or 'an expression the gate cannot evaluate'}"))
-            return None
+            return unidentified(raw, entity, target)
         bucket.satellites.append(entity)
         return bucket
 
+    unidentified = UnidentifiedBuckets(model, "AWS::S3::Bucket")
     points: list[AccessPoint] = []
     for raw in resources:
         if raw.type == "AWS::S3::BucketPolicy":
@@ -137,7 +136,7 @@ def build_s3(resources: list[RawResource]) -> Model:
             if bucket is not None:
                 bucket.access_points.append(point)
             points.append(point)
-    model.buckets = buckets + list(externals.values())
+    model.buckets = buckets + list(externals.values()) + unidentified.buckets
     model.access_points = points
     return model
 

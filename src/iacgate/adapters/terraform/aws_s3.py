@@ -13,7 +13,8 @@ from ...model import (AccessPoint, AccountPublicAccessBlock, AclGrant, Bucket, B
                       Model, OwnershipControls, PolicyAttachment, PublicAccessBlock, Unlinked)
 from ...raw import RawResource
 from ...values import State, Unknown, Unresolved, Value, absent, contains_opaque, known, unknown
-from ..common import _MISSING, Linker, attr_value, lookup, parse_document, present, source_of, to_bool
+from ..common import (_MISSING, Linker, UnidentifiedBuckets as _unidentified_buckets, attr_value, lookup,
+                      parse_document, present, source_of, to_bool)
 
 BUCKET = "aws_s3_bucket"
 # Inline arguments of aws_s3_bucket that are Optional+Computed: a plan shows them unknown when the
@@ -184,10 +185,9 @@ def build_s3(resources: list[RawResource]) -> Model:
                 externals[name] = _external_bucket(raw, known(name, *target.sources))
             externals[name].satellites.append(entity)
             return externals[name]
-        model.unlinked.append(Unlinked(entity, target, f"{raw.address} names its bucket with "
-                                       f"{target.reason or 'an expression the gate cannot evaluate'}"))
-        return None
+        return unidentified(raw, entity, target)
 
+    unidentified = _unidentified_buckets(model, BUCKET)
     access_points: list[AccessPoint] = []
     for raw in resources:
         if raw.mode != "managed":
@@ -254,7 +254,7 @@ def build_s3(resources: list[RawResource]) -> Model:
             bucket.satellites.append(point)
         model.access_points.append(point)
     _attach_access_point_policies(resources, access_points)
-    model.buckets = buckets + list(externals.values())
+    model.buckets = buckets + list(externals.values()) + unidentified.buckets
     return model
 
 

@@ -1,0 +1,388 @@
+"""Terraform HCL loader: folders of ``.tf`` files -> raw resources of every module instance.
+
+Each scanned folder is a module. Folders that no scanned module calls with a local ``source`` are
+roots; each root is evaluated with its variable files, and its module calls are instantiated with
+their inputs, recursively (``module.a.module.b.aws_s3_bucket.x``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...raw import InputError, LoadResult, RawResource
+from ...values import Unknown, Unresolved
+from .evaluate import (MAX_MODULE_DEPTH, MODULE_META_ARGS, ChildModule, Declared, Instance, ModuleDef,
+                       Session, _Instances, block_groups, build_module, index_suffix, is_local_source,
+                       literal_source, to_raw_tree)
+from .hcl import Attribute, Block, Lit, ParsedFile, SourceTextError, decode_source, parse_expression_text, parse_file
+from .registry_modules import ModuleManifest, load_manifest
+
+SOURCE_KIND = "terraform"
+CONFIG_SUFFIXES = (".tf", ".tf.json")
+VARFILE_SUFFIXES = (".tfvars", ".tfvars.json")
+
+
+@dataclass
+class TerraformOptions:
+    var_files: list[str] = field(default_factory=list)     # --var-file (applied to root modules)
+    vars: dict[str, str] = field(default_factory=dict)      # --var k=v
+    scan_root: str | None = None                            # file()/templatefile() read only below this folder
+    max_file_size: int = 10 * 1024 * 1024
+
+
+def load_terraform(module_dirs: dict[str, list[str]], options: TerraformOptions) -> LoadResult:
+    """module_dirs: folder -> the Terraform files found in it (.tf, .tf.json, terraform.tfvars,
+    *.auto.tfvars, *.tfvars.json). Each folder is one module. Roots are the folders that no scanned
+    module calls with a local ``source``; every root is evaluated (with its tfvars), and local module
+    calls are instantiated with their inputs (recursively). A module folder that is only ever called
+    is not also evaluated as a root."""
+    return _Loader(options).run(module_dirs)
+
+
+class _Loader:
+    def __init__(self, options: TerraformOptions) -> None:
+        self.options = options
+        self.result = LoadResult()
+        self.modules: dict[str, ModuleDef | None] = {}
+        self.var_files: dict[str, ParsedFile] = {}
+        self.manifests: dict[str, ModuleManifest | None] = {}
+        self.warned: set[tuple[str, str, str]] = set()
+        self.session = Session(self._resolve_child, options.scan_root, options.max_file_size)
+
+    # -- reading
+
+    def _read(self, path: str) -> ParsedFile | None:
+        self.result.files.append(path)
+        try:
+            size = os.path.getsize(path)
+            if size > self.options.max_file_size:
+                self.result.errors.append(InputError(
+                    path, f"file is larger than {self.options.max_file_size} bytes; not analysed"))
+                return None
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            self.result.errors.append(InputError(path, f"file could not be read: {exc.strerror or exc}"))
+            return None
+        try:
+            text = decode_source(data)
+        except SourceTextError as exc:
+            self.result.errors.append(InputError(path, str(exc)))
+            return None
+        parsed = parse_file(path, text)
+        for problem in parsed.errors:
+            self.result.errors.append(InputError(path, problem.message, problem.line))
+        return parsed
+
+    def _module(self, directory: str, files: list[str] | None = None) -> ModuleDef | None:
+        key = os.path.normpath(directory)
+        if key in self.modules:
+            return self.modules[key]
+        if files is None:
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                self.modules[key] = None
+                return None
+            files = [os.path.join(directory, n) for n in names if n.endswith(CONFIG_SUFFIXES)]
+            if not files:
+                self.modules[key] = None
+                return None
+        config = sorted((f for f in files if f.endswith(CONFIG_SUFFIXES)), key=os.path.basename)
+        parsed: list[tuple[str, tuple[Block, ...]]] = []
+        for path in config:
+            result = self._read(path)
+            if result is not None:
+                parsed.append((path, result.blocks))
+        module = build_module(directory, parsed)
+        self.result.errors.extend(module.errors)
+        self.modules[key] = module
+        return module
+
+    # -- main
+
+    def run(self, module_dirs: dict[str, list[str]]) -> LoadResult:
+        defs: dict[str, ModuleDef] = {}
+        for directory in sorted(module_dirs):
+            files = module_dirs[directory]
+            for path in sorted(f for f in files if f.endswith(VARFILE_SUFFIXES)):
+                parsed = self._read(path)
+                if parsed is not None:
+                    self.var_files[path] = parsed
+            module = self._module(directory, files)
+            if module is not None:
+                defs[os.path.normpath(directory)] = module
+        for path in self.options.var_files:
+            if path not in self.var_files:
+                parsed = self._read(path)
+                if parsed is not None:
+                    self.var_files[path] = parsed
+        for root in self._roots(defs):
+            self._evaluate_root(defs[root], module_dirs.get(defs[root].dir, []))
+        self._emit_var_files(module_dirs)
+        self.result.errors.extend(self.session.errors)
+        return self.result
+
+    def _roots(self, defs: dict[str, ModuleDef]) -> list[str]:
+        calls: dict[str, set[str]] = {}
+        called: set[str] = set()
+        for key, module in defs.items():
+            targets = set()
+            for declared in module.calls.values():
+                source = literal_source(declared.block)
+                if source is not None and is_local_source(source):
+                    target = os.path.normpath(os.path.join(module.dir, source))
+                    if target != key:
+                        targets.add(target)
+            calls[key] = targets
+            called |= targets
+        roots = [key for key in sorted(defs) if key not in called]
+        reached: set[str] = set()
+        pending = list(roots)
+        while pending:
+            key = pending.pop()
+            if key in reached:
+                continue
+            reached.add(key)
+            pending.extend(t for t in calls.get(key, ()) if t in defs)
+        # folders only reachable through a call cycle are still analysed (fail closed)
+        for key in sorted(defs):
+            if key not in reached:
+                roots.append(key)
+                pending = [key]
+                while pending:
+                    current = pending.pop()
+                    if current not in reached:
+                        reached.add(current)
+                        pending.extend(t for t in calls.get(current, ()) if t in defs)
+        return roots
+
+    def _evaluate_root(self, module: ModuleDef, files: list[str]) -> None:
+        root = Instance(self.session, module, "", module.dir)
+        for path in self._applied_var_files(files):
+            parsed = self.var_files.get(path)
+            for attribute in parsed.attributes if parsed else ():
+                root.var_values[attribute.name] = root.eval(attribute.expr, {})
+        for name, text in self.options.vars.items():
+            root.var_values[name] = _cli_var(text)
+        first = len(self.result.resources)
+        self._emit(root)
+        for resource in self.result.resources[first:]:
+            resource.stack = module.dir  # everything a root instantiates deploys together
+
+    def _applied_var_files(self, files: list[str]) -> list[str]:
+        by_name = {os.path.basename(f): f for f in files}
+        ordered = [by_name[n] for n in ("terraform.tfvars", "terraform.tfvars.json") if n in by_name]
+        ordered += [by_name[n] for n in sorted(by_name)
+                    if n.endswith((".auto.tfvars", ".auto.tfvars.json"))]
+        return ordered + list(self.options.var_files)
+
+    def _emit_var_files(self, module_dirs: dict[str, list[str]]) -> None:
+        applied: set[str] = set(self.options.var_files)
+        for files in module_dirs.values():
+            applied.update(self._applied_var_files(files))
+        evaluator = Instance(self.session, ModuleDef("."), "", ".")
+        for path, parsed in self.var_files.items():
+            for attribute in parsed.attributes:
+                value = _safe_eval(evaluator, attribute.expr, {}, attribute.text)
+                self.result.resources.append(RawResource(
+                    address=f"var.{attribute.name}", type="tfvars", name=attribute.name,
+                    source_kind=SOURCE_KIND, file=path, line=attribute.line, end_line=attribute.end_line,
+                    attrs={"value": to_raw_tree(value)}, mode="tfvars",
+                    meta={"applied": path in applied}, stack=os.path.dirname(path) or "."))
+
+    # -- module calls
+
+    def _resolve_child(self, parent: Instance, name: str, declared: Declared) -> ChildModule:
+        block = declared.block
+        source = literal_source(block)
+        version_attr = block.attribute("version")
+        version = version_attr.expr.value if version_attr is not None and isinstance(version_attr.expr, Lit) else None
+        where = (declared.file, block.line)
+        if source is None:
+            return self._not_analysed(parent, name, where, ChildModule(
+                None, "its source is not a literal string", None, version), kind="error")
+        if len(parent.chain) >= MAX_MODULE_DEPTH:
+            return self._not_analysed(parent, name, where, ChildModule(
+                None, f"modules are nested more than {MAX_MODULE_DEPTH} deep", source, version), kind="error")
+        if is_local_source(source):
+            directory = os.path.normpath(os.path.join(parent.module.dir, source))
+        else:
+            directory = self._manifest_dir(parent, name)
+            if directory is None:
+                return self._not_analysed(parent, name, where, ChildModule(
+                    None, "not downloaded", source, version), kind="warning")
+        if os.path.normpath(directory) in parent.chain:
+            return self._not_analysed(parent, name, where, ChildModule(
+                None, "it calls itself (module cycle)", source, version), kind="error")
+        module = self._module(directory)
+        if module is None:
+            return self._not_analysed(parent, name, where, ChildModule(
+                None, f"folder {directory} holds no Terraform files", source, version), kind="error")
+        return ChildModule(module, None, source, version)
+
+    def _not_analysed(self, parent: Instance, name: str, where: tuple[str, int | None],
+                      child: ChildModule, kind: str) -> ChildModule:
+        key = (parent.module.dir, parent.path, name)
+        if key not in self.warned:
+            self.warned.add(key)
+            shown = f" (source {child.source})" if child.source else ""
+            self.result.errors.append(InputError(where[0], f"module {name}{shown} was not analysed: {child.reason}",
+                                                 where[1], kind=kind))
+        return child
+
+    def _manifest_dir(self, parent: Instance, name: str) -> str | None:
+        root_dir = os.path.normpath(parent.root_dir)
+        if root_dir not in self.manifests:
+            self.manifests[root_dir] = load_manifest(root_dir)
+        manifest = self.manifests[root_dir]
+        if manifest is None:
+            return None
+        keys = parent.call_keys
+        return manifest.dir_for(f"{keys}.{name}" if keys else name)
+
+    # -- raw resources
+
+    def _emit(self, inst: Instance) -> None:
+        module = inst.module
+        out = self.result.resources
+        for decl in module.resources.values():
+            instances = _safe(lambda: inst.instances(decl), _Instances("unknown", reason="could not be evaluated"))
+            for key in _instance_keys(instances):
+                attrs: dict[str, Any] = {}
+                for name in inst.resource_names(decl):
+                    attrs[name] = to_raw_tree(_safe(lambda: inst.resource_attr(decl, key, name),
+                                                    Unresolved(name, "expression nesting too deep")))
+                if decl.mode == "data" and decl.type == "aws_iam_policy_document":
+                    attrs["json"] = to_raw_tree(_safe(lambda: inst.resource_attr(decl, key, "json"),
+                                                      Unresolved("json", "could not be rendered")))
+                refs = _safe(lambda: inst.attribute_refs(decl, key), {})
+                prefix = "" if decl.mode == "managed" else "data."
+                meta = _meta(decl.block)
+                provider = decl.block.attribute("provider")
+                if provider is not None:
+                    meta["provider"] = provider.text
+                out.append(RawResource(
+                    address=f"{inst.prefix}{prefix}{decl.type}.{decl.name}{index_suffix(key)}",
+                    type=decl.type, name=decl.name, source_kind=SOURCE_KIND, file=decl.file,
+                    line=decl.block.line, end_line=decl.block.end_line, attrs=attrs, refs=refs,
+                    mode=decl.mode, module=inst.path, index=key, meta=meta))
+        for name, declared in module.variables.items():
+            block = declared.block
+            default = block.attribute("default")
+            attrs = {"default": to_raw_tree(_safe_eval(inst, default.expr, {}, default.text)) if default else None,
+                     "sensitive": _literal_bool(block.attribute("sensitive"))}
+            out.append(RawResource(address=f"{inst.prefix}var.{name}", type="variable", name=name,
+                                   source_kind=SOURCE_KIND, file=declared.file, line=block.line,
+                                   end_line=block.end_line, attrs=attrs, mode="variable", module=inst.path,
+                                   meta=_meta(block)))
+        for name, local in module.locals.items():
+            attribute = local.attribute
+            value = _safe(lambda: inst.local(name), Unresolved(attribute.text, "expression nesting too deep"))
+            out.append(RawResource(address=f"{inst.prefix}local.{name}", type="local", name=name,
+                                   source_kind=SOURCE_KIND, file=local.file, line=attribute.line,
+                                   end_line=attribute.end_line, attrs={"value": to_raw_tree(value)},
+                                   refs=_nonempty("value", _safe(lambda: inst.local_refs(name), [])),
+                                   mode="local", module=inst.path, meta=_meta(local.block)))
+        for declared in module.providers:
+            block = declared.block
+            provider_name = block.labels[0]
+            alias_attr = block.attribute("alias")
+            alias = alias_attr.expr.value if alias_attr is not None and isinstance(alias_attr.expr, Lit) else None
+            body = _safe(lambda: inst.eval_body(block, {}), {})
+            out.append(RawResource(address=f"{inst.prefix}provider.{provider_name}" + (f".{alias}" if alias else ""),
+                                   type=provider_name, name=alias or provider_name, source_kind=SOURCE_KIND,
+                                   file=declared.file, line=block.line, end_line=block.end_line,
+                                   attrs=to_raw_tree(body), mode="provider", module=inst.path,
+                                   meta=_meta(block)))
+        for name, declared in module.outputs.items():
+            block = declared.block
+            value_attr = block.attribute("value")
+            value = _safe(lambda: inst.output(name), Unresolved(name, "expression nesting too deep"))
+            refs = _safe(lambda: inst.refs(value_attr.expr, {}), []) if value_attr is not None else []
+            out.append(RawResource(address=f"{inst.prefix}output.{name}", type="output", name=name,
+                                   source_kind=SOURCE_KIND, file=declared.file, line=block.line,
+                                   end_line=block.end_line,
+                                   attrs={"value": to_raw_tree(value),
+                                          "sensitive": _literal_bool(block.attribute("sensitive"))},
+                                   refs=_nonempty("value", refs), mode="output", module=inst.path,
+                                   meta=_meta(block)))
+        for name, declared in module.calls.items():
+            instances = _safe(lambda: inst.module_instances(name), _Instances("unknown", reason="not evaluated"))
+            for key in _instance_keys(instances):
+                child = inst.child(name, key)
+                if isinstance(child, Instance):
+                    self._emit(child)
+                else:
+                    self._emit_module_call(inst, name, declared, key, instances, child)
+
+    def _emit_module_call(self, inst: Instance, name: str, declared: Declared, key: Any,
+                          instances: _Instances, child: ChildModule) -> None:
+        block = declared.block
+        scope = inst.instance_scope(instances, key)
+        attrs: dict[str, Any] = {}
+        refs: dict[str, list[str]] = {}
+        for attribute in block.attributes:
+            if attribute.name in MODULE_META_ARGS:
+                continue
+            attrs[attribute.name] = to_raw_tree(_safe_eval(inst, attribute.expr, scope, attribute.text))
+            found = _safe(lambda: inst.refs(attribute.expr, scope), [])
+            if found:
+                refs[attribute.name] = found
+        for group_name, group in block_groups(block).items():
+            attrs[group_name] = to_raw_tree(_safe(lambda: inst.eval_block_group(group, scope), []))
+        meta = _meta(block)
+        meta.update({"source": child.source, "version": child.version, "not_analysed": child.reason})
+        self.result.resources.append(RawResource(
+            address=f"{inst.prefix}module.{name}{index_suffix(key)}", type="module", name=name,
+            source_kind=SOURCE_KIND, file=declared.file, line=block.line, end_line=block.end_line,
+            attrs=attrs, refs=refs, mode="module", module=inst.path, index=key, meta=meta))
+
+
+def _instance_keys(instances: _Instances) -> list[Any]:
+    if instances.kind == "single":
+        return [None]
+    if instances.kind == "unknown":
+        return [Unknown(f"instances known only after apply ({instances.reason})")]
+    return list(instances.keys)
+
+
+def _meta(block: Block) -> dict[str, Any]:
+    if not block.ignores:
+        return {}
+    return {"ignore": [{"rule": i.rule, "reason": i.reason, "until": i.until, "line": i.line}
+                       for i in block.ignores]}
+
+
+def _nonempty(key: str, refs: Any) -> dict[str, list[str]]:
+    return {key: refs} if isinstance(refs, list) and refs else {}
+
+
+def _literal_bool(attribute: Attribute | None) -> bool:
+    return attribute is not None and isinstance(attribute.expr, Lit) and attribute.expr.value is True
+
+
+def _safe(compute: Any, fallback: Any) -> Any:
+    try:
+        return compute()
+    except RecursionError:
+        return fallback
+
+
+def _safe_eval(inst: Instance, expr: Any, scope: dict[str, Any], text: str) -> Any:
+    return _safe(lambda: inst.eval(expr, scope), Unresolved(text, "expression nesting too deep"))
+
+
+def _cli_var(text: str) -> Any:
+    """A ``--var`` value: HCL/JSON literals for lists and maps, else the string itself."""
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            expr = parse_expression_text(stripped)
+        except ValueError:
+            return text
+        evaluator = Instance(Session(lambda *_: ChildModule(None, "no modules"), None, 0), ModuleDef("."), "", ".")
+        value = evaluator.eval(expr, {})
+        return to_raw_tree(value)
+    return text

@@ -1,0 +1,1057 @@
+"""IAM policy documents: parsing, AWS's "public" test, and what a statement grants.
+
+Works on bucket policies, access point policies and IAM (identity or trust) policies alike. The
+public test follows S3 Block Public Access: a statement whose principal is everyone is public unless
+a condition pins one of a fixed list of keys to fixed values, positively and mandatorily. Three-valued
+answers (``True`` / ``False`` / ``None`` for "cannot tell") keep what the gate cannot see apart from
+what is safe.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal
+
+from ..values import Unknown, Unresolved, Value, is_opaque
+
+Context = Literal["bucket", "access_point", "identity"]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+LITERAL_VARIABLES_VERSION = "2008-10-17"
+
+# ----------------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOptions:
+    """Limits of the gate's own broad-address test (stricter than AWS's /8 rule)."""
+
+    min_ipv4_prefix: int = 16
+    max_public_addresses: int = 65_536
+    min_ipv6_prefix: int = 48
+
+
+# ------------------------------------------------------------------------------ parsed shapes
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalEntry:
+    """One principal: ``kind`` is ``*`` (the bare star form), AWS, Service, Federated,
+    CanonicalUser or what the policy wrote; ``value`` is a string or an opaque leaf."""
+
+    kind: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionClause:
+    """One ``operator: {key: values}`` pair, normalised.
+
+    ``base`` is the lower-case operator without qualifier or ``IfExists`` (``stringequals``);
+    ``key`` is lower-case. ``values`` may hold opaque leaves. ``opaque`` is set when the whole
+    operator block (or the whole Condition) could not be seen; ``key`` is then empty."""
+
+    operator: str
+    base: str
+    qualifier: str | None  # "forallvalues" | "foranyvalue"
+    if_exists: bool
+    key: str
+    key_as_written: str
+    values: tuple[Any, ...]
+    opaque: Unknown | Unresolved | None = None
+
+    @property
+    def negated(self) -> bool:
+        return self.base in _NEGATED_OPERATORS
+
+    def describe(self) -> str:
+        shown = ", ".join(_show(v) for v in self.values)
+        return f"{self.operator} {self.key_as_written} {shown}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    index: int
+    sid: str | None
+    effect: str | None  # "Allow" / "Deny"; None when opaque
+    principals: tuple[PrincipalEntry, ...] | None  # None: no Principal element
+    not_principals: tuple[PrincipalEntry, ...] | None
+    actions: tuple[Any, ...] | None
+    not_actions: tuple[Any, ...] | None
+    resources: tuple[Any, ...] | None
+    not_resources: tuple[Any, ...] | None
+    conditions: tuple[ConditionClause, ...]
+    opaque: Unknown | Unresolved | None = None  # the whole statement could not be seen
+
+    @property
+    def label(self) -> str:
+        return f"statement '{self.sid}'" if self.sid else f"statement #{self.index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    version: str | None = None
+    statements: tuple[Statement, ...] = ()
+    problems: tuple[str, ...] = ()
+    opaque_reason: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return not self.problems and self.opaque_reason is None
+
+    @property
+    def literal_variables(self) -> bool:
+        return self.version == LITERAL_VARIABLES_VERSION
+
+
+# ------------------------------------------------------------------------------------ parsing
+
+
+def parse_policy(doc: Any) -> PolicyDocument:
+    """Normalise a policy given as JSON text, a dict (opaque leaves allowed), an opaque leaf or a
+    model :class:`Value`. Never raises: unreadable input becomes a document with problems."""
+    if isinstance(doc, Value):
+        if doc.opaque:
+            return PolicyDocument(opaque_reason=doc.reason or "the policy is not known before apply")
+        if doc.absent:
+            return PolicyDocument(problems=("no policy document",))
+        doc = doc.value
+    if is_opaque(doc):
+        return PolicyDocument(opaque_reason=f"the policy is {_opaque_text(doc)}")
+    if isinstance(doc, (bytes, bytearray)):
+        doc = doc.decode("utf-8", errors="replace")
+    if isinstance(doc, str):
+        if not doc.strip():
+            return PolicyDocument(problems=("the policy is empty",))
+        try:
+            doc = json.loads(doc)
+        except (ValueError, RecursionError) as exc:
+            where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
+            return PolicyDocument(problems=(f"the policy is not valid JSON: {message}{where}",))
+    if not isinstance(doc, dict):
+        return PolicyDocument(problems=(f"the policy is not a JSON object but {_type_name(doc)}",))
+    version_raw = _get(doc, "Version")
+    version = None if version_raw is None or is_opaque(version_raw) else str(version_raw)
+    raw_statements = _get(doc, "Statement")
+    if raw_statements is None:
+        return PolicyDocument(version, problems=("the policy has no Statement",))
+    if is_opaque(raw_statements):
+        return PolicyDocument(version, opaque_reason=f"the policy's Statement is {_opaque_text(raw_statements)}")
+    if isinstance(raw_statements, dict):
+        raw_statements = [raw_statements]
+    if not isinstance(raw_statements, list):
+        return PolicyDocument(version, problems=(f"Statement is {_type_name(raw_statements)}, not a list",))
+    statements: list[Statement] = []
+    problems: list[str] = []
+    for index, raw in enumerate(raw_statements):
+        statement, problem = _parse_statement(index, raw)
+        statements.append(statement)
+        if problem:
+            problems.append(problem)
+    return PolicyDocument(version, tuple(statements), tuple(problems))
+
+
+def _parse_statement(index: int, raw: Any) -> tuple[Statement, str | None]:
+    empty = Statement(index, None, None, None, None, None, None, None, None, ())
+    if is_opaque(raw):
+        return Statement(index, None, None, None, None, None, None, None, None, (), opaque=raw), None
+    if not isinstance(raw, dict):
+        return empty, f"statement #{index + 1} is {_type_name(raw)}, not an object"
+    sid_raw = _get(raw, "Sid")
+    sid = None if sid_raw is None or is_opaque(sid_raw) else str(sid_raw)
+    effect_raw = _get(raw, "Effect")
+    effect: str | None = None
+    problem = None
+    if isinstance(effect_raw, str) and effect_raw.strip().lower() in ("allow", "deny"):
+        effect = effect_raw.strip().capitalize()
+    elif not is_opaque(effect_raw):
+        problem = f"statement #{index + 1} has Effect {_show(effect_raw)}"
+    conditions, condition_problem = _parse_conditions(_get(raw, "Condition"))
+    statement = Statement(
+        index=index,
+        sid=sid,
+        effect=effect,
+        principals=_parse_principal(_get(raw, "Principal"), present=_has(raw, "Principal")),
+        not_principals=_parse_principal(_get(raw, "NotPrincipal"), present=_has(raw, "NotPrincipal")),
+        actions=_as_tuple(_get(raw, "Action"), present=_has(raw, "Action")),
+        not_actions=_as_tuple(_get(raw, "NotAction"), present=_has(raw, "NotAction")),
+        resources=_as_tuple(_get(raw, "Resource"), present=_has(raw, "Resource")),
+        not_resources=_as_tuple(_get(raw, "NotResource"), present=_has(raw, "NotResource")),
+        conditions=conditions,
+    )
+    return statement, problem or (f"statement #{index + 1}: {condition_problem}" if condition_problem else None)
+
+
+_PRINCIPAL_KINDS = {"aws": "AWS", "service": "Service", "federated": "Federated",
+                    "canonicaluser": "CanonicalUser"}
+
+
+def _parse_principal(raw: Any, *, present: bool) -> tuple[PrincipalEntry, ...] | None:
+    if not present:
+        return None
+    if is_opaque(raw):
+        return (PrincipalEntry("?", raw),)
+    if isinstance(raw, str):
+        return (PrincipalEntry("*" if raw.strip() == "*" else "AWS", raw.strip()),)
+    if isinstance(raw, list):
+        return tuple(e for item in raw for e in (_parse_principal(item, present=True) or ()))
+    if isinstance(raw, dict):
+        entries: list[PrincipalEntry] = []
+        for kind_raw, values in raw.items():
+            kind = _PRINCIPAL_KINDS.get(str(kind_raw).lower(), str(kind_raw))
+            for value in _as_tuple(values, present=True) or ():
+                entries.append(PrincipalEntry(kind, _normalise_principal_value(kind, value)))
+        return tuple(entries)
+    return (PrincipalEntry("AWS", _normalise_principal_value("AWS", raw)),)
+
+
+def _normalise_principal_value(kind: str, value: Any) -> Any:
+    if is_opaque(value):
+        return value
+    if kind == "AWS" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:012d}"
+    text = str(value).strip()
+    if kind == "AWS" and text.isdigit() and len(text) < 12:
+        return text.zfill(12)
+    return text
+
+
+def _parse_conditions(raw: Any) -> tuple[tuple[ConditionClause, ...], str | None]:
+    if raw is None:
+        return (), None
+    if is_opaque(raw):
+        return (ConditionClause("?", "?", None, False, "", "", (), opaque=raw),), None
+    if not isinstance(raw, dict):
+        return (ConditionClause("?", "?", None, False, "", "", (), opaque=Unresolved(
+            _show(raw), "Condition is not an object")),), f"Condition is {_type_name(raw)}, not an object"
+    clauses: list[ConditionClause] = []
+    for operator_raw, block in raw.items():
+        operator = str(operator_raw)
+        base, qualifier, if_exists = _split_operator(operator)
+        if is_opaque(block) or not isinstance(block, dict):
+            leaf = block if is_opaque(block) else Unresolved(_show(block), "condition block is not an object")
+            clauses.append(ConditionClause(operator, base, qualifier, if_exists, "", "", (), opaque=leaf))
+            continue
+        for key_raw, values in block.items():
+            key = str(key_raw)
+            clauses.append(ConditionClause(operator, base, qualifier, if_exists, key.lower(), key,
+                                           _as_tuple(values, present=True) or ()))
+    return tuple(clauses), None
+
+
+def _split_operator(operator: str) -> tuple[str, str | None, bool]:
+    text = operator.strip().lower()
+    qualifier = None
+    for prefix in ("forallvalues:", "foranyvalue:"):
+        if text.startswith(prefix):
+            qualifier, text = prefix[:-1], text[len(prefix):]
+    if_exists = text.endswith("ifexists")
+    if if_exists:
+        text = text[: -len("ifexists")]
+    return text, qualifier, if_exists
+
+
+# ------------------------------------------------------------------------------- statement view
+
+
+@dataclass(frozen=True, slots=True)
+class StatementAnalysis:
+    index: int
+    sid: str | None
+    effect: str | None
+    principal_class: str  # public | account | service | none | unknown
+    public: bool | None  # AWS's view, this statement alone (always False for Deny)
+    effective_public: bool | None  # after Deny statements that narrow it
+    broad_source_ip: bool | None  # AWS-non-public only through a too-broad aws:SourceIp pin
+    effective_broad_source_ip: bool | None
+    access: frozenset[str]
+    access_complete: bool  # False when an opaque action may grant more
+    all_actions: bool | None
+    any_principal: bool | None
+    not_principal: bool
+    not_action: bool
+    reasons: tuple[str, ...]
+    closed_by: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"statement '{self.sid}'" if self.sid else f"statement #{self.index + 1}"
+
+    @property
+    def allows(self) -> bool:
+        return self.effect != "Deny"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAnalysis:
+    document: PolicyDocument
+    context: str
+    statements: tuple[StatementAnalysis, ...]
+    aws_public: bool | None
+    effective_public: bool | None
+    any_principal: bool | None
+    all_actions: bool | None
+    allow_not_principal: bool | None
+    allow_not_action: bool | None
+    broad_source_ip: bool | None  # effective view
+    denies_insecure_transport: bool | None
+    public_access: frozenset[str]  # effective view
+    aws_public_access: frozenset[str]
+    broad_access: frozenset[str]
+    problems: tuple[str, ...] = ()
+    unknown_reason: str | None = None  # why the whole document could not be evaluated
+
+    def statements_where(self, attribute: str, value: Any = True) -> tuple[StatementAnalysis, ...]:
+        return tuple(s for s in self.statements if getattr(s, attribute) is value)
+
+
+# ------------------------------------------------------------------------- action vocabulary
+
+ACCESS_KINDS = ("read", "list", "write", "delete", "acl", "policy")
+
+REPRESENTATIVE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "read": ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes",
+             "s3:GetObjectVersionAttributes", "s3:GetObjectTorrent", "s3:GetObjectVersionTorrent",
+             "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:GetObjectRetention",
+             "s3:GetObjectLegalHold"),
+    "list": ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads",
+             "s3:ListMultipartUploadParts"),
+    "write": ("s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+              "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:AbortMultipartUpload",
+              "s3:RestoreObject", "s3:ReplicateObject"),
+    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging",
+               "s3:DeleteObjectVersionTagging", "s3:DeleteBucket"),
+    "acl": ("s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
+    "policy": ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock",
+               "s3:DeleteBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
+               "s3:DeleteBucketOwnershipControls", "s3:PutAccessPointPolicy"),
+}
+# Actions that belong to no access kind but still matter when comparing Allow and Deny coverage.
+_OTHER_ACTIONS = ("s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:GetBucketAcl",
+                  "s3:GetBucketPolicy", "s3:GetBucketLocation", "s3:GetBucketVersioning",
+                  "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+                  "s3:PutBucketWebsite", "s3:PutEncryptionConfiguration")
+_ALL_REPRESENTATIVE = tuple(a for kind in ACCESS_KINDS for a in REPRESENTATIVE_ACTIONS[kind]) + _OTHER_ACTIONS
+_ALL_ACTION_PATTERNS = ("*", "s3:*")
+
+
+def glob_match(pattern: str, text: str, *, case_sensitive: bool = False) -> bool:
+    """IAM-style glob: ``*`` any run, ``?`` one character, nothing else special."""
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
+    return re.fullmatch(regex, text, flags) is not None
+
+
+def _known_strings(items: Iterable[Any]) -> list[str]:
+    return [str(i) for i in items if not is_opaque(i)]
+
+
+def granted_actions(statement: Statement) -> tuple[frozenset[str], bool]:
+    """The representative actions a statement's Action/NotAction covers, and whether that is
+    the complete answer (False when an opaque action could add more)."""
+    if statement.opaque is not None:
+        return frozenset(), False
+    if statement.actions is not None:
+        patterns = _known_strings(statement.actions)
+        complete = len(patterns) == len(statement.actions)
+        return frozenset(a for a in _ALL_REPRESENTATIVE if any(glob_match(p, a) for p in patterns)), complete
+    if statement.not_actions is not None:
+        excluded = _known_strings(statement.not_actions)
+        complete = len(excluded) == len(statement.not_actions)
+        return frozenset(a for a in _ALL_REPRESENTATIVE if not any(glob_match(p, a) for p in excluded)), complete
+    return frozenset(), True
+
+
+def _covers_every_action(statement: Statement) -> bool | None:
+    """True when the statement covers all S3 actions, present and future."""
+    if statement.actions is not None:
+        if any(isinstance(a, str) and a.strip().lower() in _ALL_ACTION_PATTERNS for a in statement.actions):
+            return True
+        return None if any(is_opaque(a) for a in statement.actions) else False
+    if statement.not_actions is not None:
+        if any(is_opaque(a) for a in statement.not_actions):
+            return None
+        return not any(glob_match(p, a) for p in _known_strings(statement.not_actions)
+                       for a in _ALL_REPRESENTATIVE)
+    return False
+
+
+def access_kinds(actions: frozenset[str], every_action: bool | None) -> frozenset[str]:
+    kinds = {kind for kind in ACCESS_KINDS
+             if any(a in actions for a in REPRESENTATIVE_ACTIONS[kind])}
+    if every_action:
+        kinds.add("all")
+    return frozenset(kinds)
+
+
+# ---------------------------------------------------------------------------- principal class
+
+_ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$", re.IGNORECASE)
+
+
+def _classify_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple[str, str]:
+    value = entry.value
+    if entry.kind == "?" or is_opaque(value):
+        return "unknown", f"Principal is {_opaque_text(value)}"
+    text = str(value)
+    if entry.kind == "*" or (entry.kind == "AWS" and text == "*"):
+        form = '"*"' if entry.kind == "*" else '{"AWS": "*"}'
+        return "public", f"Principal {form}"
+    if entry.kind == "Federated":
+        return "public", f'Principal {{"Federated": "{text}"}} (any web or SAML identity of that provider)'
+    if not _is_fixed(text, literal_variables):
+        return "public", f'Principal {{"{entry.kind}": "{text}"}} is not a fixed value'
+    if entry.kind == "Service":
+        return "service", f"service principal {text}"
+    if entry.kind == "AWS":
+        is_account = text.isdigit() or (_ACCOUNT_ARN.match(text) is not None and text.endswith(":root"))
+        return "account", f"{'account' if is_account else 'principal'} {text}"
+    return "account", f"{entry.kind} principal {text}"
+
+
+_CLASS_ORDER = ("public", "unknown", "account", "service")
+
+
+def _statement_principal(statement: Statement, literal_variables: bool) -> tuple[str, bool | None, bool, list[str]]:
+    """(principal class, any_principal, uses NotPrincipal, reasons)."""
+    if statement.not_principals is not None and statement.effect != "Deny":
+        listed = ", ".join(_show(e.value) for e in statement.not_principals)
+        return "public", True, True, [f"Allow with NotPrincipal ({listed}) grants everyone else, anonymous users included"]
+    if statement.principals is None:
+        return "none", False, False, ["no Principal element (identity policy)"]
+    classes = [(_classify_principal(e, literal_variables)) for e in statement.principals]
+    if not classes:
+        return "none", False, False, ["empty Principal"]
+    best = min(classes, key=lambda c: _CLASS_ORDER.index(c[0]))
+    any_principal: bool | None = any(
+        e.kind == "*" or (e.kind == "AWS" and e.value == "*") for e in statement.principals)
+    if not any_principal and best[0] == "unknown":
+        any_principal = None
+    return best[0], any_principal, False, [best[1]]
+
+
+# ------------------------------------------------------------------------------ condition test
+
+_CONFINING_KEYS = {
+    "aws:principalorgid", "aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce",
+    "aws:sourceowner", "aws:sourceaccount", "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "aws:userid", "s3:dataaccesspointarn", "s3:dataaccesspointaccount",
+}
+# Principal-scoping keys of the same family as aws:PrincipalOrgID; AWS does not list them.
+_INFERRED_KEYS = {"aws:principalaccount", "aws:principalarn", "aws:principalorgpaths"}
+_EQUALITY_OPERATORS = {"stringequals", "stringequalsignorecase", "arnequals", "ipaddress",
+                       "numericequals", "binaryequals"}
+_LIKE_OPERATORS = {"stringlike", "arnlike"}
+_NEGATED_OPERATORS = {"stringnotequals", "stringnotequalsignorecase", "stringnotlike",
+                      "arnnotequals", "arnnotlike", "notipaddress", "numericnotequals"}
+_NEGATION_OF = {"stringnotequals": "stringequals", "stringnotequalsignorecase": "stringequalsignorecase",
+                "stringnotlike": "stringlike", "arnnotequals": "arnequals", "arnnotlike": "arnlike",
+                "notipaddress": "ipaddress"}
+_ROLE_SESSION_USERID = re.compile(r"^[A-Za-z0-9]+:\*$")
+_ACCESS_POINT_ARN = re.compile(r"^arn:aws[a-z-]*:s3:[^:]*:(\d{12}):accesspoint/.+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pin:
+    """What one condition clause contributes to the public test."""
+
+    verdict: Literal["confines", "no", "maybe"]
+    reason: str
+    inferred: bool = False
+    networks: tuple[IpNetwork, ...] = ()  # aws:SourceIp pins
+
+
+def _is_fixed(text: str, literal_variables: bool) -> bool:
+    if "*" in text or "?" in text:
+        return False
+    return literal_variables or "${" not in text
+
+
+def _evaluate_clause(clause: ConditionClause, context: str, literal_variables: bool) -> _Pin:
+    if clause.opaque is not None:
+        return _Pin("maybe", f"condition {clause.operator} is {_opaque_text(clause.opaque)}")
+    key, label = clause.key, clause.describe()
+    if key not in _CONFINING_KEYS and key not in _INFERRED_KEYS:
+        return _Pin("no", f"{label} does not confine: {clause.key_as_written} is not a key AWS accepts as restricting")
+    if clause.negated:
+        return _Pin("no", f"{label} does not confine: it allows everyone except the listed values")
+    if clause.if_exists:
+        return _Pin("no", f"{label} does not confine: true when the key is absent")
+    if clause.base == "null":
+        return _Pin("no", f"{label} does not confine: Null only tests whether the key is present")
+    if clause.qualifier == "forallvalues":
+        return _Pin("no", f"{label} does not confine: ForAllValues is true when the request has no values")
+    is_like = clause.base in _LIKE_OPERATORS
+    if clause.base not in _EQUALITY_OPERATORS and not is_like:
+        return _Pin("no", f"{label} does not confine: {clause.operator} does not pin the key to fixed values")
+    if key == "aws:sourceip" and clause.base != "ipaddress":
+        return _Pin("no", f"{label} does not confine: aws:SourceIp needs IpAddress")
+    if key != "aws:sourceip" and clause.base == "ipaddress":
+        return _Pin("no", f"{label} does not confine: IpAddress on a non-address key")
+    if not clause.values:
+        return _Pin("no", f"{label} does not confine: no values")
+    if any(is_opaque(v) for v in clause.values):
+        opaque = next(v for v in clause.values if is_opaque(v))
+        return _Pin("maybe", f"{clause.operator} {clause.key_as_written} value is {_opaque_text(opaque)}")
+    texts = [_value_text(v) for v in clause.values]
+    if key == "aws:sourceip":
+        return _evaluate_source_ip(clause, texts, literal_variables)
+    if key == "s3:dataaccesspointarn":
+        return _evaluate_access_point_arn(clause, texts, context, literal_variables)
+    not_fixed = [t for t in texts if not _is_fixed(t, literal_variables)]
+    if not_fixed:
+        kind = "a policy variable" if all("*" not in t and "?" not in t for t in not_fixed) else "a wildcard"
+        return _Pin("no", f"{label} does not confine: {_show(not_fixed[0])} contains {kind}")
+    if key == "aws:userid" and any(_ROLE_SESSION_USERID.match(t) for t in texts):
+        return _Pin("no", f"{label} does not confine: the AROLEID:* form matches every session of a role")
+    if clause.qualifier == "foranyvalue":
+        return _Pin("confines", f"confined by {label} (ForAnyValue on a single-valued key is unusual)")
+    if key in _INFERRED_KEYS:
+        return _Pin("confines", f"confined by {label} (by inference: a principal-scoping key AWS does not list)",
+                    inferred=True)
+    return _Pin("confines", f"confined by {label}")
+
+
+def _evaluate_source_ip(clause: ConditionClause, texts: list[str], literal_variables: bool) -> _Pin:
+    networks: list[IpNetwork] = []
+    for text in texts:
+        if not _is_fixed(text, literal_variables):
+            return _Pin("no", f"aws:SourceIp {text} does not confine: not a fixed value")
+        try:
+            network = ipaddress.ip_network(text.strip(), strict=False)
+        except ValueError:
+            return _Pin("no", f"aws:SourceIp {text!r} is not an address range (treated as public)")
+        too_wide = network.prefixlen < (8 if network.version == 4 else 32)
+        if too_wide and not network.is_private:
+            limit = "/8" if network.version == 4 else "/32"
+            return _Pin("no", f"aws:SourceIp {network} is broader than {limit}: AWS treats it as public")
+        networks.append(network)
+    shown = ", ".join(str(n) for n in networks)
+    return _Pin("confines", f"confined by IpAddress aws:SourceIp {shown}", networks=tuple(networks))
+
+
+def _evaluate_access_point_arn(clause: ConditionClause, texts: list[str], context: str,
+                               literal_variables: bool) -> _Pin:
+    label = clause.describe()
+    for text in texts:
+        if _is_fixed(text, literal_variables):
+            continue
+        match = _ACCESS_POINT_ARN.match(text)
+        if context == "access_point" or match is None or not literal_variables and "${" in text:
+            where = "an access point policy" if context == "access_point" else "the account id"
+            return _Pin("no", f"{label} does not confine: wildcard in {where}")
+    return _Pin("confines", f"confined by {label}")
+
+
+# ---------------------------------------------------------------------------- address spaces
+
+# Address space that is not reachable from the public internet (RFC 1918, RFC 6598 shared
+# address space, loopback, link-local, documentation, benchmarking, multicast, reserved).
+_NON_PUBLIC_V4 = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"))
+
+
+def public_ipv4_pieces(network: ipaddress.IPv4Network) -> list[ipaddress.IPv4Network]:
+    """The publicly routable parts of an IPv4 network, as maximal prefixes."""
+    pieces = [network]
+    for private in _NON_PUBLIC_V4:
+        next_pieces: list[ipaddress.IPv4Network] = []
+        for piece in pieces:
+            if piece.subnet_of(private):
+                continue
+            if private.subnet_of(piece):
+                next_pieces.extend(piece.address_exclude(private))
+            else:
+                next_pieces.append(piece)
+        pieces = next_pieces
+    return list(ipaddress.collapse_addresses(pieces))
+
+
+def _broad_ip_reasons(networks: Iterable[IpNetwork], options: PolicyOptions) -> list[str]:
+    """Why a set of aws:SourceIp ranges is too broad for the gate (empty list: narrow enough)."""
+    reasons: list[str] = []
+    v4_public: list[ipaddress.IPv4Network] = []
+    for network in networks:
+        if isinstance(network, ipaddress.IPv4Network):
+            pieces = public_ipv4_pieces(network)
+            v4_public.extend(pieces)
+            count = sum(p.num_addresses for p in pieces)
+            if any(p.prefixlen < options.min_ipv4_prefix for p in pieces):
+                reasons.append(f"aws:SourceIp {network} pins {count:,} public addresses "
+                               f"(a public prefix shorter than /{options.min_ipv4_prefix})")
+        elif not network.is_private and network.prefixlen < options.min_ipv6_prefix:
+            reasons.append(f"aws:SourceIp {network} is a public IPv6 prefix shorter than /{options.min_ipv6_prefix}")
+    total = sum(n.num_addresses for n in ipaddress.collapse_addresses(v4_public))
+    if not reasons and total > options.max_public_addresses:
+        reasons.append(f"aws:SourceIp ranges together pin {total:,} public addresses "
+                       f"(more than {options.max_public_addresses:,})")
+    return reasons
+
+
+# --------------------------------------------------------------------------- statement verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class _PublicTest:
+    public: bool | None
+    broad: bool | None
+    reasons: tuple[str, ...]
+
+
+def _public_test(principal_class: str, principal_reasons: list[str], clauses: Iterable[ConditionClause],
+                 context: str, literal_variables: bool, options: PolicyOptions) -> _PublicTest:
+    pins = [(clause, _evaluate_clause(clause, context, literal_variables)) for clause in clauses]
+    confining = [(c, p) for c, p in pins if p.verdict == "confines"]
+    maybe = [p for _, p in pins if p.verdict == "maybe"]
+    reasons = list(principal_reasons)
+    if principal_class in ("account", "service", "none"):
+        return _PublicTest(False, False, tuple(reasons))
+    if confining:
+        reasons.extend(p.reason for _, p in confining)
+        ip_only = all(c.key == "aws:sourceip" for c, _ in confining)
+        broad: bool | None = False
+        if ip_only:
+            per_clause = [_broad_ip_reasons(p.networks, options) for _, p in confining]
+            if all(per_clause):
+                broad = None if maybe else True
+                reasons.extend(r for rs in per_clause for r in rs)
+                if maybe:
+                    reasons.extend(p.reason for p in maybe)
+        return _PublicTest(False, broad, tuple(reasons))
+    if maybe:
+        reasons.extend(p.reason for p in maybe)
+        return _PublicTest(None, False, tuple(reasons))
+    if principal_class == "unknown":
+        return _PublicTest(None, False, tuple(reasons))
+    not_confining = [p.reason for _, p in pins]
+    if not not_confining:
+        reasons[0] = f"{reasons[0]} with no condition"
+    reasons.extend(not_confining)
+    return _PublicTest(True, False, tuple(reasons))
+
+
+def _analyse_statement(statement: Statement, context: str, literal_variables: bool,
+                       options: PolicyOptions) -> StatementAnalysis:
+    if statement.opaque is not None:
+        reason = f"{statement.label} is {_opaque_text(statement.opaque)}"
+        return StatementAnalysis(statement.index, statement.sid, None, "unknown", None, None, None, None,
+                                 frozenset(), False, None, None, False, False, (reason,))
+    actions, complete = granted_actions(statement)
+    every = _covers_every_action(statement)
+    access = access_kinds(actions, every)
+    all_actions: bool | None = (
+        any(isinstance(a, str) and a.strip().lower() in _ALL_ACTION_PATTERNS for a in statement.actions)
+        if statement.actions is not None else False)
+    if not all_actions and statement.actions is not None and any(is_opaque(a) for a in statement.actions):
+        all_actions = None
+    principal_class, any_principal, not_principal, principal_reasons = _statement_principal(
+        statement, literal_variables)
+    is_deny = statement.effect == "Deny"
+    if is_deny:
+        return StatementAnalysis(statement.index, statement.sid, "Deny", principal_class, False, False, False,
+                                 False, access, complete, all_actions, any_principal, not_principal,
+                                 statement.not_actions is not None, tuple(principal_reasons))
+    test = _public_test(principal_class, principal_reasons, statement.conditions, context,
+                        literal_variables, options)
+    public, reasons = test.public, list(test.reasons)
+    if statement.effect is None and public:
+        public = None
+        reasons.append(f"{statement.label} has an Effect the gate cannot see")
+    if public is not False and access:
+        reasons.append(_grant_text(statement, access))
+    return StatementAnalysis(statement.index, statement.sid, statement.effect, principal_class, public, public,
+                             test.broad, test.broad, access, complete, all_actions, any_principal,
+                             not_principal, statement.not_actions is not None, tuple(reasons))
+
+
+def _grant_text(statement: Statement, access: frozenset[str]) -> str:
+    kinds = ", ".join(k for k in (*ACCESS_KINDS, "all") if k in access)
+    if statement.actions is not None:
+        written = ", ".join(_show_plain(a) for a in statement.actions)
+        return f"grants {written} ({kinds})"
+    excluded = ", ".join(_show_plain(a) for a in statement.not_actions or ())
+    return f"grants every action except {excluded} ({kinds})"
+
+
+def _show_plain(value: Any) -> str:
+    return _opaque_text(value) if is_opaque(value) else str(value)
+
+
+# ------------------------------------------------------------------------------- Deny narrowing
+
+
+def _deny_applies_to_everyone(deny: Statement) -> bool:
+    if deny.not_principals is not None:
+        return True  # everyone except fixed principals is denied
+    return deny.principals is not None and any(
+        e.kind == "*" or (e.kind == "AWS" and e.value == "*") for e in deny.principals)
+
+
+def _deny_covers_actions(deny: Statement, allow: Statement) -> bool:
+    allowed, _ = granted_actions(allow)
+    denied, _ = granted_actions(deny)
+    if not allowed <= denied:
+        return False
+    if _covers_every_action(allow) is not False or allow.not_actions is not None:
+        return _covers_every_action(deny) is True
+    if allow.actions is not None and any(is_opaque(a) for a in allow.actions):
+        return _covers_every_action(deny) is True
+    return True
+
+
+def _deny_covers_resources(deny: Statement, allow: Statement) -> bool | None:
+    """True / False, or None when opaque resources keep the gate from comparing."""
+    if deny.not_resources is not None or deny.resources is None:
+        return False
+    if any(isinstance(r, str) and r.strip() == "*" for r in deny.resources):
+        return True
+    if allow.resources is None:
+        return False
+    undecided = False
+    for resource in allow.resources:
+        if resource in deny.resources:
+            continue
+        if is_opaque(resource):
+            undecided = True
+            continue
+        if any(isinstance(p, str) and glob_match(p, str(resource), case_sensitive=True) for p in deny.resources):
+            continue
+        if any(is_opaque(p) for p in deny.resources):
+            undecided = True
+            continue
+        return False
+    return None if undecided else True
+
+
+_OPERATOR_NAMES = {"stringequals": "StringEquals", "stringequalsignorecase": "StringEqualsIgnoreCase",
+                   "stringlike": "StringLike", "arnequals": "ArnEquals", "arnlike": "ArnLike",
+                   "ipaddress": "IpAddress"}
+DENY_EVERYTHING = "deny-everything"
+
+
+def _closing_clauses(deny: Statement) -> tuple[ConditionClause, ...] | str | None:
+    """The positive pins a Deny adds to every Allow it covers; :data:`DENY_EVERYTHING` for an
+    unconditional Deny; None if its condition is not the exact negation of a confining pin."""
+    if not deny.conditions:
+        return DENY_EVERYTHING
+    if len(deny.conditions) != 1:
+        return None
+    clause = deny.conditions[0]
+    if clause.opaque is not None or clause.qualifier is not None or clause.base not in _NEGATION_OF:
+        return None
+    if clause.key not in _CONFINING_KEYS and clause.key not in _INFERRED_KEYS:
+        return None
+    positive = _NEGATION_OF[clause.base]
+    return (ConditionClause(_OPERATOR_NAMES[positive], positive, None, False, clause.key,
+                            clause.key_as_written, clause.values),)
+
+
+def _apply_denies(document: PolicyDocument, statements: list[StatementAnalysis], context: str,
+                  options: PolicyOptions) -> list[StatementAnalysis]:
+    denies = [s for s in document.statements if s.effect == "Deny" and s.opaque is None
+              and _deny_applies_to_everyone(s)]
+    if not denies:
+        return statements
+    out: list[StatementAnalysis] = []
+    for analysis, statement in zip(statements, document.statements):
+        if analysis.effect == "Deny" or not (analysis.public is not False or analysis.broad_source_ip):
+            out.append(analysis)
+            continue
+        extra: list[ConditionClause] = []
+        closers: list[int] = []
+        undecided: list[str] = []
+        for deny in denies:
+            clauses = _closing_clauses(deny)
+            if clauses is None or not _deny_covers_actions(deny, statement):
+                continue
+            covers = _deny_covers_resources(deny, statement)
+            if covers is False:
+                continue
+            if covers is None:
+                undecided.append(f"{deny_label(deny)} may narrow it (resources known only after apply)")
+                continue
+            if clauses == DENY_EVERYTHING:
+                denied_by = deny
+                break
+            extra.extend(clauses)
+            closers.append(deny.index)
+        else:
+            denied_by = None
+        if denied_by is not None:
+            out.append(_replace(analysis, effective_public=False, effective_broad_source_ip=False,
+                                reasons=(*analysis.reasons, f"denied to everyone by {deny_label(denied_by)}"),
+                                closed_by=(denied_by.index,)))
+            continue
+        if not extra and not undecided:
+            out.append(analysis)
+            continue
+        principal_class, _, _, principal_reasons = _statement_principal(statement, document.literal_variables)
+        test = _public_test(principal_class, principal_reasons, (*statement.conditions, *extra), context,
+                            document.literal_variables, options)
+        effective, broad = test.public, test.broad
+        reasons = list(analysis.reasons)
+        if closers:
+            names = ", ".join(deny_label(d) for d in document.statements if d.index in closers)
+            if effective is False and analysis.public is not False:
+                reasons.append(f"narrowed by {names}: " + "; ".join(r for r in test.reasons if r.startswith("confined")))
+            elif effective is None:
+                reasons.append(f"{names} may narrow it: " + "; ".join(test.reasons[len(principal_reasons):]))
+        if undecided:
+            reasons.extend(undecided)
+            effective = None if effective else effective
+            broad = None if broad else broad
+        out.append(_replace(analysis, effective_public=effective, effective_broad_source_ip=broad,
+                            reasons=tuple(reasons), closed_by=tuple(closers)))
+    return out
+
+
+def deny_label(statement: Statement) -> str:
+    return f"Deny {statement.label}"
+
+
+def _replace(analysis: StatementAnalysis, **changes: Any) -> StatementAnalysis:
+    return dataclasses.replace(analysis, **changes)
+
+
+# ----------------------------------------------------------------------------- whole document
+
+
+def _any3(values: Iterable[bool | None]) -> bool | None:
+    seen_none = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            seen_none = True
+    return None if seen_none else False
+
+
+def analyse_policy(doc: Any, options: PolicyOptions | None = None,
+                   context: Context = "bucket") -> PolicyAnalysis:
+    """Everything the gate needs to know about one policy document."""
+    options = options or PolicyOptions()
+    document = doc if isinstance(doc, PolicyDocument) else parse_policy(doc)
+    if not document.readable:
+        reason = document.opaque_reason or "; ".join(document.problems)
+        return PolicyAnalysis(document, context, (), None, None, None, None, None, None, None, None,
+                              frozenset(), frozenset(), frozenset(), document.problems, reason)
+    statements = [_analyse_statement(s, context, document.literal_variables, options)
+                  for s in document.statements]
+    statements = _apply_denies(document, statements, context, options)
+    allows = [s for s in statements if s.effect != "Deny"]
+
+    def union(select: Any) -> frozenset[str]:
+        return frozenset(k for s in allows if select(s) for k in s.access)
+
+    return PolicyAnalysis(
+        document=document,
+        context=context,
+        statements=tuple(statements),
+        aws_public=_any3(s.public for s in allows),
+        effective_public=_any3(s.effective_public for s in allows),
+        any_principal=_any3(s.any_principal for s in allows),
+        all_actions=_any3(s.all_actions for s in allows),
+        allow_not_principal=any(s.not_principal for s in allows),
+        allow_not_action=any(s.not_action for s in allows),
+        broad_source_ip=_any3(s.effective_broad_source_ip for s in allows),
+        denies_insecure_transport=denies_insecure_transport(document),
+        public_access=union(lambda s: s.effective_public is True),
+        aws_public_access=union(lambda s: s.public is True),
+        broad_access=union(lambda s: s.effective_broad_source_ip is True),
+        problems=document.problems,
+    )
+
+
+# ------------------------------------------------------------------------------ TLS-only deny
+
+_BUCKET_ONLY_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[^/*?]+$", re.IGNORECASE)
+
+
+def denies_insecure_transport(doc: Any) -> bool | None:
+    """Does a Deny for everyone refuse requests made without TLS?
+
+    The Deny must apply to all principals, be conditioned only on ``Bool aws:SecureTransport
+    false`` (``BoolIfExists`` too) or ``NumericLessThan s3:TlsVersion``, cover every S3 action
+    (``s3:*`` / ``*``) or at least both ``s3:GetObject`` and ``s3:PutObject``, and not be limited
+    to the bucket ARN alone (objects must be covered). ``None`` when an opaque part keeps the
+    gate from telling."""
+    document = doc if isinstance(doc, PolicyDocument) else parse_policy(doc)
+    if not document.readable:
+        return None
+    undecided = False
+    for statement in document.statements:
+        if statement.opaque is not None:
+            undecided = True
+            continue
+        if statement.effect != "Deny" or not _deny_applies_to_everyone(statement):
+            continue
+        tls = _tls_condition(statement.conditions)
+        if tls is False:
+            continue
+        actions = _tls_actions_covered(statement)
+        resources = _tls_resources_covered(statement)
+        verdict = _all3((tls, actions, resources))
+        if verdict:
+            return True
+        if verdict is None:
+            undecided = True
+    return None if undecided else False
+
+
+def _tls_condition(clauses: tuple[ConditionClause, ...]) -> bool | None:
+    if len(clauses) != 1:
+        return False
+    clause = clauses[0]
+    if clause.opaque is not None:
+        return None
+    if clause.qualifier is not None or not clause.values:
+        return False
+    if clause.key == "aws:securetransport" and clause.base == "bool":
+        if any(is_opaque(v) for v in clause.values):
+            return None
+        return all(_value_text(v).lower() == "false" for v in clause.values)
+    if clause.key == "s3:tlsversion" and clause.base == "numericlessthan" and not clause.if_exists:
+        return None if any(is_opaque(v) for v in clause.values) else True
+    return False
+
+
+def _tls_actions_covered(statement: Statement) -> bool | None:
+    every = _covers_every_action(statement)
+    if every:
+        return True
+    granted, complete = granted_actions(statement)
+    if {"s3:GetObject", "s3:PutObject"} <= granted:
+        return True
+    return None if not complete else False
+
+
+def _tls_resources_covered(statement: Statement) -> bool | None:
+    if statement.not_resources is not None:
+        return False
+    if statement.resources is None:
+        return False
+    known = [r for r in statement.resources if not is_opaque(r)]
+    if len(known) < len(statement.resources):
+        return True if any(not _BUCKET_ONLY_ARN.match(str(r)) for r in known) else _opaque_object_resource(
+            statement.resources)
+    return not all(_BUCKET_ONLY_ARN.match(str(r).strip()) for r in known)
+
+
+def _opaque_object_resource(resources: tuple[Any, ...]) -> bool | None:
+    """An unresolved resource expression that ends in ``/*`` names the bucket's objects."""
+    for r in resources:
+        if isinstance(r, Unresolved) and r.expr.rstrip('"').endswith("/*"):
+            return True
+    return None
+
+
+def _all3(values: Iterable[bool | None]) -> bool | None:
+    seen_none = False
+    for value in values:
+        if value is False:
+            return False
+        if value is None:
+            seen_none = True
+    return None if seen_none else True
+
+
+# --------------------------------------------------------------------------- read reach (IAM)
+
+
+def s3_read_targets(doc: Any) -> list[str] | None:
+    """Resource ARN patterns on which Allow statements grant ``s3:GetObject``; ``None`` when the
+    gate cannot tell (opaque document, action or resource). ``NotResource`` yields ``"*"``."""
+    document = doc if isinstance(doc, PolicyDocument) else parse_policy(doc)
+    if not document.readable:
+        return None
+    targets: list[str] = []
+    for statement in document.statements:
+        if statement.opaque is not None:
+            return None
+        if statement.effect == "Deny":
+            continue
+        granted, complete = granted_actions(statement)
+        if "s3:GetObject" not in granted:
+            if not complete:
+                return None
+            continue
+        if statement.not_resources is not None:
+            targets.append("*")
+            continue
+        for resource in statement.resources or ():
+            if is_opaque(resource):
+                return None
+            if str(resource) not in targets:
+                targets.append(str(resource))
+    return targets
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _has(mapping: dict[str, Any], name: str) -> bool:
+    lowered = name.lower()
+    return any(str(k).lower() == lowered for k in mapping)
+
+
+def _get(mapping: dict[str, Any], name: str) -> Any:
+    if name in mapping:
+        return mapping[name]
+    lowered = name.lower()
+    for key, value in mapping.items():
+        if str(key).lower() == lowered:
+            return value
+    return None
+
+
+def _as_tuple(raw: Any, *, present: bool) -> tuple[Any, ...] | None:
+    if not present:
+        return None
+    if raw is None:
+        return ()
+    if isinstance(raw, (list, tuple)):
+        return tuple(raw)
+    return (raw,)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _show(value: Any) -> str:
+    if is_opaque(value):
+        return _opaque_text(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    return _value_text(value)
+
+
+def _opaque_text(leaf: Any) -> str:
+    if isinstance(leaf, Unknown):
+        return leaf.reason
+    if isinstance(leaf, Unresolved):
+        return f"{leaf.expr} ({leaf.reason})"
+    return "not visible"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+__all__ = [
+    "ACCESS_KINDS", "ConditionClause", "PolicyAnalysis", "PolicyDocument", "PolicyOptions",
+    "PrincipalEntry", "REPRESENTATIVE_ACTIONS", "Statement", "StatementAnalysis", "analyse_policy",
+    "access_kinds", "denies_insecure_transport", "glob_match", "granted_actions", "parse_policy",
+    "public_ipv4_pieces", "s3_read_targets",
+]

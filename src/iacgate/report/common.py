@@ -1,0 +1,60 @@
+"""Helpers every report format shares: display paths, terminal-safe text, severity levels."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+# Paths that name no file on this machine: stdin, remote module sources, URLs.
+_NOT_LOCAL = re.compile(r"^(?:-|<[^>]*>)$|::|^[A-Za-z][A-Za-z0-9+.-]*://")
+# C0 and C1 control characters, DEL, and the Unicode bidi overrides/isolates that reorder text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def is_local_path(file: str | None) -> bool:
+    return bool(file) and not _NOT_LOCAL.search(file or "")
+
+
+def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None) -> str | None:
+    """``file`` relative to ``cwd`` (default: the current directory) when it lies below it, else
+    absolute; stdin markers and remote sources are returned as given."""
+    if not file or not is_local_path(file):
+        return file
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    path = Path(file)
+    absolute = Path(os.path.normpath(path if path.is_absolute() else base / path))
+    try:
+        return absolute.relative_to(os.path.normpath(base)).as_posix()
+    except ValueError:
+        pass
+    try:  # the same through symlinks (a checkout under /tmp -> /private/tmp)
+        return absolute.resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):  # not below cwd, or a name no file system accepts
+        return absolute.as_posix()
+
+
+def escape_control(text: str) -> str:
+    """Terminal control characters (escape sequences, carriage returns, bidi overrides) spelled
+    out, so input cannot move the cursor, recolour or rewrite what the user reads."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
+                        else f"\\u{ord(m.group(0)):04x}", text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on a single line: newlines and tabs become spaces."""
+    return " ".join(str(text).split())
+
+
+def span(file: str | None, line: int | None, end_line: int | None) -> str:
+    """``file:line-end_line`` (or as much of it as is known)."""
+    if not file:
+        return ""
+    if line is None:
+        return file
+    if end_line is not None and end_line != line:
+        return f"{file}:{line}-{end_line}"
+    return f"{file}:{line}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,468 @@
+"""Rule packs: YAML files, one rule each, checked against the JSON Schema and then compiled.
+
+A fault is a :class:`RuleError` naming the file and the JSON pointer of the fault
+(``policies/s3/x.yaml: /condition/all/0/equals: ...``). The schema checks the shape; the compiler
+checks what a schema cannot: duplicate ids, fact paths unknown to the kind's catalog, invalid
+regular expressions, undeclared parameters, placeholders in messages, escalations that do not raise.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..findings import severity_rank
+from ..resources import builtin_policies_dir, rule_schema_path
+from .catalog import known_facts
+from .conditions import OPERATORS, Condition, check_param_value, compile_collecting
+from .template import Template, TemplateError, parse_template
+
+BUILTIN_ID = re.compile(r"^IG-[A-Z0-9]+-[0-9]{3}$")
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+MAX_RULE_FILE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RuleError:
+    """A fault in a rule file (``kind="error"``), or a warning about it (``kind="warning"``, e.g. a
+    user rule that replaces a built-in one)."""
+
+    file: str
+    pointer: str
+    message: str
+    kind: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.pointer or '/'}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    when: Condition
+    severity: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCase:
+    when: Condition
+    message: Template
+
+
+@dataclass(eq=False)
+class Rule:
+    id: str
+    title: str
+    concept: str
+    severity: str
+    resource: str
+    condition: Condition
+    message: Template
+    remediation: dict[str, str]
+    references: tuple[str, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    escalate: tuple[Escalation, ...] = ()
+    message_cases: tuple[MessageCase, ...] = ()
+    unknown_message: Template | None = None
+    enabled: bool = True
+    description: str = ""
+    file: str = ""
+    builtin: bool = False
+    overrides: str | None = None  # the built-in rule file this user rule replaces
+    data: dict[str, Any] = field(default_factory=dict)  # the rule as written
+
+    @property
+    def severities(self) -> tuple[str, ...]:
+        """The base severity and every severity an escalation can raise it to."""
+        return (self.severity, *(e.severity for e in self.escalate))
+
+    @property
+    def max_severity(self) -> str:
+        return min(self.severities, key=severity_rank)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files
+
+
+def pointer_of(path: Iterable[Any]) -> str:
+    """A JSON pointer (RFC 6901) for a path of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _yaml_loader() -> type:
+    import yaml
+
+    class RuleLoader(yaml.SafeLoader):
+        """Safe YAML that refuses duplicate keys and aliases (a rule file is small and flat)."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "YAML aliases are not allowed in "
+                                                  "rule files", event.start_mark)
+            return super().compose_node(parent, index)
+
+    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
+        loader.flatten_mapping(node)
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a scalar", key_node.start_mark) from None
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+        return loader.construct_mapping(node, deep=deep)
+
+    RuleLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return RuleLoader
+
+
+@lru_cache(maxsize=1)
+def _loader_class() -> type:
+    return _yaml_loader()
+
+
+def read_rule_file(path: Path, display: str) -> tuple[Any, RuleError | None]:
+    """The parsed YAML document of a rule file, or the error that prevented reading it."""
+    import yaml
+
+    try:
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            return None, RuleError(display, "/", f"file is larger than {MAX_RULE_FILE_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, RuleError(display, "/", f"cannot read file: {exc}")
+    try:
+        documents = list(yaml.load_all(text, Loader=_loader_class()))  # noqa: S506 - safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, RuleError(display, "/", f"invalid YAML{where}: {problem}")
+    except RecursionError:
+        return None, RuleError(display, "/", "invalid YAML: nested too deeply")
+    documents = [d for d in documents if d is not None]
+    if len(documents) != 1:
+        return None, RuleError(display, "/", "a rule file holds exactly one rule (one YAML "
+                                             f"document), found {len(documents)}")
+    return documents[0], None
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(rule_schema_path().read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def _deepest(error: Any) -> Any:
+    """For anyOf/oneOf faults, the alternative's error that says most about the fault."""
+    from jsonschema.exceptions import best_match
+
+    while error.context:
+        candidate = best_match(error.context)
+        if candidate is None or len(candidate.absolute_path) < len(error.absolute_path):
+            break
+        if candidate.validator == "$ref":
+            break
+        error = candidate
+    return error
+
+
+def schema_errors(data: Any, display: str) -> list[RuleError]:
+    errors = []
+    try:
+        found = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        return [RuleError(display, "/", "rule is nested too deeply")]
+    for error in found:
+        error = _deepest(error)
+        pointer = pointer_of(error.absolute_path)
+        errors.append(RuleError(display, pointer, _plain_message(error, pointer)))
+    return list(dict.fromkeys(errors))
+
+
+def _plain_message(error: Any, pointer: str) -> str:
+    """The schema's message, or the condition compiler's clearer one for a malformed condition
+    (a comparison with two operators, ``all`` beside another key, ...)."""
+    if isinstance(error.instance, dict) and "param" not in error.instance \
+            and pointer.rpartition("/")[2] in OPERATORS:
+        return f"{error.instance!r} is not an operand: use a value, a list, or {{param: NAME}}"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        patterns = list(error.schema.get("patternProperties", {}))
+        extra = [str(k) for k in error.instance if k not in allowed
+                 and not any(re.search(p, str(k)) for p in patterns)]
+        if extra:
+            return "; ".join(f"unknown key '{k}'{_suggest(k, allowed)}" for k in extra)
+    steps = list(error.schema_path)
+    from_condition_rules = len(steps) >= 4 and steps[-2] == "then" and steps[-4] == "allOf"
+    if isinstance(error.instance, dict) and (from_condition_rules or error.instance == {}):
+        try:
+            _, faults = compile_collecting(error.instance, pointer)
+        except RecursionError:
+            return error.message
+        own = [f.message for f in faults if f.pointer == pointer]
+        if own:
+            return own[0]
+    return error.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling one rule
+
+
+def _suggest(path: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(path, list(candidates), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Faults:
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.errors: list[RuleError] = []
+
+    def add(self, pointer: str, message: str) -> None:
+        self.errors.append(RuleError(self.display, pointer, message))
+
+
+def _compile_cond(data: Any, pointer: str, faults: _Faults) -> Condition | None:
+    """The compiled condition (None when it has faults; all of them are recorded). Fact paths
+    and parameters are checked on the parts that did compile."""
+    try:
+        condition, errors = compile_collecting(data, pointer)
+    except RecursionError:
+        faults.add(pointer, "condition is nested too deeply")
+        return None
+    for error in errors:
+        faults.add(error.pointer, error.message)
+    return condition
+
+
+def _compile_template(text: str, pointer: str, faults: _Faults) -> Template | None:
+    try:
+        return parse_template(text)
+    except TemplateError as exc:
+        faults.add(pointer, str(exc))
+        return None
+
+
+def _check_facts(condition: Condition, kind: str, faults: _Faults) -> None:
+    facts = known_facts(kind)
+    if facts is None:
+        return
+    for pointer, path in condition.fact_paths():
+        if path not in facts:
+            faults.add(f"{pointer}/fact", f"unknown fact '{path}' for resource kind '{kind}'"
+                                          f"{_suggest(path, facts)}")
+
+
+def _check_params(condition: Condition, parameters: dict[str, Any], faults: _Faults) -> None:
+    for pointer, op, name in condition.param_refs():
+        if name not in parameters:
+            faults.add(f"{pointer}/{op}/param", f"parameter '{name}' is not declared under "
+                                                "'parameters'")
+            continue
+        problem = check_param_value(op, parameters[name])
+        if problem:
+            faults.add(f"/parameters/{name}", f"default does not suit '{op}' at {pointer}: "
+                                              f"{problem}")
+
+
+def _check_template(template: Template, pointer: str, kind: str, parameters: dict[str, Any],
+                    faults: _Faults, allow_unknown: bool) -> None:
+    facts = known_facts(kind)
+    for placeholder in template.placeholders():
+        if placeholder.kind == "param" and placeholder.key not in parameters:
+            faults.add(pointer, f"{{param.{placeholder.key}}}: parameter is not declared")
+        elif placeholder.kind == "fact" and facts is not None and placeholder.key not in facts \
+                and placeholder.reason_of not in facts:
+            faults.add(pointer, f"{{fact.{placeholder.key}}}: unknown fact for resource kind "
+                                f"'{kind}'{_suggest(placeholder.key, facts)}")
+        elif placeholder.kind == "subject" and placeholder.key == "unknown" and not allow_unknown:
+            faults.add(pointer, "{unknown} is only available in unknown_message")
+
+
+def compile_rule(data: dict[str, Any], display: str, *, builtin: bool = False
+                 ) -> tuple[Rule | None, list[RuleError]]:
+    """Compile schema-valid rule data; return the rule (None on any fault) and the faults."""
+    faults = _Faults(display)
+    kind = data["resource"]
+    parameters = dict(data.get("parameters") or {})
+    severity = data["severity"]
+
+    if builtin:
+        if not BUILTIN_ID.match(data["id"]):
+            faults.add("/id", f"built-in rule ids match {BUILTIN_ID.pattern}")
+        for key in ("terraform", "cloudformation"):
+            if not data["remediation"].get(key):
+                faults.add("/remediation", f"built-in rules give a '{key}' fix")
+        if not data["references"]:
+            faults.add("/references", "built-in rules cite at least one reference")
+
+    condition = _compile_cond(data["condition"], "/condition", faults)
+    if condition is not None:
+        _check_facts(condition, kind, faults)
+        _check_params(condition, parameters, faults)
+
+    escalations: list[Escalation] = []
+    for i, entry in enumerate(data.get("escalate") or []):
+        when = _compile_cond(entry["when"], f"/escalate/{i}/when", faults)
+        if severity_rank(entry["severity"]) >= severity_rank(severity):
+            faults.add(f"/escalate/{i}/severity", f"'{entry['severity']}' does not raise the rule's "
+                                                  f"severity '{severity}'")
+        if when is not None:
+            _check_facts(when, kind, faults)
+            _check_params(when, parameters, faults)
+            escalations.append(Escalation(when, entry["severity"]))
+
+    message = _compile_template(data["message"], "/message", faults)
+    if message is not None:
+        _check_template(message, "/message", kind, parameters, faults, allow_unknown=False)
+    cases: list[MessageCase] = []
+    for i, entry in enumerate(data.get("message_cases") or []):
+        when = _compile_cond(entry["when"], f"/message_cases/{i}/when", faults)
+        text = _compile_template(entry["message"], f"/message_cases/{i}/message", faults)
+        if when is not None:
+            _check_facts(when, kind, faults)
+            _check_params(when, parameters, faults)
+        if text is not None:
+            _check_template(text, f"/message_cases/{i}/message", kind, parameters, faults,
+                            allow_unknown=False)
+        if when is not None and text is not None:
+            cases.append(MessageCase(when, text))
+    unknown_message = None
+    if "unknown_message" in data:
+        unknown_message = _compile_template(data["unknown_message"], "/unknown_message", faults)
+        if unknown_message is not None:
+            _check_template(unknown_message, "/unknown_message", kind, parameters, faults,
+                            allow_unknown=True)
+
+    if faults.errors or condition is None or message is None:
+        return None, faults.errors
+    rule = Rule(
+        id=data["id"], title=data["title"], concept=data["concept"], severity=severity,
+        resource=kind, condition=condition, message=message,
+        remediation={k: v for k, v in data["remediation"].items()},
+        references=tuple(data["references"]), parameters=parameters,
+        escalate=tuple(escalations), message_cases=tuple(cases), unknown_message=unknown_message,
+        enabled=data.get("enabled", True), description=data.get("description", ""),
+        file=display, builtin=builtin, data=data,
+    )
+    return rule, []
+
+
+# ---------------------------------------------------------------------------------------------
+# Packs
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files under a folder, in a stable order (hidden files and folders skipped)."""
+    found = []
+    for path in directory.rglob("*"):
+        relative = path.relative_to(directory)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.suffix in RULE_FILE_SUFFIXES and path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
+
+
+def load_file(path: Path, display: str, *, builtin: bool = False
+              ) -> tuple[Rule | None, list[RuleError]]:
+    data, error = read_rule_file(path, display)
+    if error is not None:
+        return None, [error]
+    errors = schema_errors(data, display)
+    if errors:
+        return None, errors
+    return compile_rule(data, display, builtin=builtin)
+
+
+def load_pack(directory: str | Path, *, builtin: bool = False,
+              display_root: str | None = None) -> tuple[list[Rule], list[RuleError]]:
+    """Every rule in a folder (or the one rule of a rule file). Files are named as
+    ``display_root`` (default: the folder as given) joined with their path inside the folder. A
+    second rule with an id already seen is an error."""
+    root = Path(directory)
+    shown = str(directory) if display_root is None else display_root
+    if root.is_file() and root.suffix in RULE_FILE_SUFFIXES:
+        rule, faults = load_file(root, shown, builtin=builtin)
+        return ([rule] if rule is not None else []), faults
+    if not root.is_dir():
+        return [], [RuleError(shown, "/", "not a folder or a rule file" if root.exists()
+                              else "no such folder")]
+    files = rule_files(root)
+    if not files:
+        return [], [RuleError(shown, "/", "no rule files (*.yaml, *.yml) in this folder")]
+    rules: list[Rule] = []
+    errors: list[RuleError] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        display = str(Path(shown) / path.relative_to(root))
+        rule, faults = load_file(path, display, builtin=builtin)
+        errors.extend(faults)
+        if rule is None:
+            continue
+        if rule.id in seen:
+            errors.append(RuleError(display, "/id", f"duplicate rule id '{rule.id}' (also in "
+                                                    f"{seen[rule.id]})"))
+            continue
+        seen[rule.id] = display
+        rules.append(rule)
+    return rules, errors
+
+
+def is_builtin_dir(directory: str | Path) -> bool:
+    try:
+        return Path(directory).resolve() == builtin_policies_dir().resolve()
+    except OSError:
+        return False
+
+
+def load_rules(extra_dirs: list[str] | None = None) -> tuple[list[Rule], list[RuleError]]:
+    """The built-in pack plus user packs (``--policies DIR``, in order), sorted by rule id.
+
+    A user rule with the id of a built-in rule replaces it (a ``warning`` says so); the same id in
+    two user packs is an error and the first one is kept."""
+    builtin_dir = builtin_policies_dir()
+    builtin, errors = load_pack(builtin_dir, builtin=True)
+    by_id: dict[str, Rule] = {rule.id: rule for rule in builtin}
+    user_seen: dict[str, str] = {}
+    for directory in extra_dirs or []:
+        if is_builtin_dir(directory):
+            continue  # already loaded
+        rules, faults = load_pack(directory)
+        errors.extend(faults)
+        for rule in rules:
+            if rule.id in user_seen:
+                errors.append(RuleError(rule.file, "/id", f"duplicate rule id '{rule.id}' (also "
+                                                          f"in {user_seen[rule.id]})"))
+                continue
+            user_seen[rule.id] = rule.file
+            replaced = by_id.get(rule.id)
+            if replaced is not None and replaced.builtin and replaced.file != rule.file:
+                rule.overrides = replaced.file
+                errors.append(RuleError(rule.file, "/id", f"replaces built-in rule {rule.id} "
+                                                          f"({replaced.file})", kind="warning"))
+            by_id[rule.id] = rule
+    return sorted(by_id.values(), key=lambda r: r.id), errors
+
+
+def only_errors(errors: Iterable[RuleError]) -> list[RuleError]:
+    return [e for e in errors if e.kind == "error"]
+
+
+__all__ = ["Rule", "RuleError", "Escalation", "MessageCase", "load_rules", "load_pack",
+           "load_file", "compile_rule", "read_rule_file", "schema_errors", "rule_files",
+           "pointer_of", "only_errors", "is_builtin_dir"]
