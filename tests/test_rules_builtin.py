@@ -11,7 +11,7 @@ from iacgate.findings import SEVERITIES, Subject
 from iacgate.rules.catalog import FACT_CATALOG
 from iacgate.rules.engine import evaluate
 from iacgate.rules.loader import Rule, load_rules
-from iacgate.values import Source, Value, absent, known, unknown
+from iacgate.values import Source, State, Value, absent, known, unknown
 
 SHARED = Path(__file__).parents[2] / "shared"
 BUCKET = Source("infra/site/main.tf", 1, 14, "aws_s3_bucket.site")
@@ -81,8 +81,9 @@ def test_every_builtin_s3_rule_is_complete(rules: list[Rule]) -> None:
 
 def test_public_acl_is_high_and_public_write_is_critical(rules: list[Rule]) -> None:
     summary = "anyone can read objects through the public-read ACL (aws_s3_bucket_acl.site)"
-    read = bucket(exposure__via_acl=known(True, ACL), exposure__public=known(True, ACL),
-                  exposure__public_read=known(True, ACL), exposure__summary=known(summary, ACL))
+    via_acl = Value(State.KNOWN, True, summary, (ACL,))
+    read = bucket(exposure__via_acl=via_acl, exposure__public=known(True, ACL),
+                  exposure__public_read=known(True, ACL), exposure__summary=known("public", ACL))
     finding = fired(by_id(rules, "IG-S3-001"), read)["IG-S3-001"]
     assert finding.severity == "high"
     assert finding.message == f"Bucket acme-site is public through its ACL: {summary}"
@@ -93,13 +94,13 @@ def test_public_acl_is_high_and_public_write_is_critical(rules: list[Rule]) -> N
 
 def test_public_policy_or_access_point(rules: list[Rule]) -> None:
     rule = by_id(rules, "IG-S3-002")
-    via_policy = fired(rule, bucket(exposure__via_policy=known(True, POLICY),
-                                    exposure__summary=known("anyone can GetObject")))
+    via_policy = fired(rule, bucket(exposure__via_policy=Value(State.KNOWN, True, "anyone can GetObject",
+                                                               (POLICY,))))
     assert via_policy["IG-S3-002"].message == ("Bucket acme-site is public through its policy: "
                                                "anyone can GetObject")
     ap = Source("infra/site/ap.tf", 1, 12, "aws_s3_access_point.public")
-    via_ap = fired(rule, bucket(exposure__via_access_point=known(True, ap),
-                                exposure__summary=known("anyone can GetObject via the access point")))
+    via_ap = fired(rule, bucket(exposure__via_access_point=Value(
+        State.KNOWN, True, "anyone can GetObject via the access point", (ap,))))
     assert via_ap["IG-S3-002"].severity == "critical"
     assert "Internet access point" in via_ap["IG-S3-002"].message
     assert via_ap["IG-S3-002"].evidence[0].address == "aws_s3_access_point.public"
@@ -155,8 +156,14 @@ def test_public_access_block_messages_distinguish_missing_from_weak(rules: list[
 def test_buckets_only_named_by_a_policy_skip_hygiene_rules(rules: list[Rule]) -> None:
     found = fired(rules, bucket(declared=known(False), versioning__enabled=absent(),
                                 encryption__enabled=absent(), logging__enabled=absent(),
-                                effective_block__all=known(False)))
+                                public_access_block__present=known(False), effective_block__all=known(False)))
     assert found == {}
+
+
+def test_a_weak_block_on_an_unidentified_bucket_is_still_reported(rules: list[Rule]) -> None:
+    found = fired(rules, bucket(declared=known(False), public_access_block__present=known(True, PAB),
+                                effective_block__all=known(False, PAB)))
+    assert set(found) == {"IG-S3-010"}
 
 
 @pytest.mark.parametrize("fact,rule_id,severity", [

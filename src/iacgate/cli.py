@@ -13,7 +13,7 @@ import typer
 
 from . import __version__
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Pre-deployment security gate for Terraform, CloudFormation and plan JSON.",
                   context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -51,23 +51,40 @@ def _load_options(var_file: list[str], var: list[str], cfn_param: list[str], max
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "github", "atlantis")
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
+DEFAULT_MAX_FILE_SIZE = 256 * 1024 * 1024
+
+
+def _setting(cli_value, config: dict, key: str, default):  # type: ignore[no-untyped-def]
+    """The command line wins over the project configuration, which wins over the default."""
+    if cli_value not in (None, [], ()):
+        return cli_value
+    value = config.get(key)
+    if value is None:
+        return default
+    if isinstance(default, list) and isinstance(value, str):
+        return [value]
+    return value
 
 
 @app.command()
 def check(
     paths: List[str] = typer.Argument(..., help="Files, folders (scanned recursively) or - for a plan "
                                       "JSON on standard input."),
-    format: str = typer.Option("text", "--format", "-f", help=f"Report format: {', '.join(FORMATS)}."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {', '.join(FORMATS)} "
+                                         "(default text)."),
     output: List[str] = typer.Option([], "--output", "-o", help="Write the report to FILE, or FORMAT=FILE "
                                      "(repeatable, several formats in one run)."),
-    fail_on: str = typer.Option("high", "--fail-on", help="Lowest severity that blocks."),
-    unknown: str = typer.Option("auto", "--unknown", help="What an undecidable result does: fail, warn, "
-                                "pass, or auto (blocks at severity high and above)."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest severity that blocks (default "
+                                          "high)."),
+    unknown: Optional[str] = typer.Option(None, "--unknown", help="What an undecidable result does: fail, "
+                                          "warn, pass, or auto (default: blocks at severity high and above)."),
     severity: Optional[str] = typer.Option(None, "--severity", help="Only evaluate rules of this "
                                            "severity or higher."),
-    only: List[str] = typer.Option([], "--only", help="Only these rule ids (repeatable)."),
-    skip: List[str] = typer.Option([], "--skip", help="Skip these rule ids (repeatable)."),
+    only: List[str] = typer.Option([], "--only", help="Only these rules: ids, globs or concepts (repeatable)."),
+    skip: List[str] = typer.Option([], "--skip", help="Skip these rules: ids, globs or concepts (repeatable)."),
     policies: List[str] = typer.Option([], "--policies", help="Add a folder of YAML rules (repeatable)."),
+    param: List[str] = typer.Option([], "--param", help="Rule parameter RULE-ID.NAME=VALUE or NAME=VALUE "
+                                    "(repeatable)."),
     var_file: List[str] = typer.Option([], "--var-file", help="Terraform variables file (repeatable)."),
     var: List[str] = typer.Option([], "--var", help="Terraform variable KEY=VALUE (repeatable)."),
     cfn_param: List[str] = typer.Option([], "--cfn-param", help="CloudFormation parameter KEY=VALUE "
@@ -75,47 +92,97 @@ def check(
     account_context: Optional[str] = typer.Option(None, "--account-context", help="YAML/JSON file "
                                                   "declaring account-level settings the configuration "
                                                   "does not hold (S3 public access block)."),
-    max_file_size: int = typer.Option(256 * 1024 * 1024, "--max-file-size", help="Refuse files larger "
-                                      "than this many bytes."),
+    ignore_file: Optional[str] = typer.Option(None, "--ignore-file", help="Suppressions file (default: "
+                                              ".iacgate-ignore.yaml in the current folder)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Only findings not in this baseline "
+                                           "block."),
+    new_only: bool = typer.Option(False, "--new-only", help="Plans: only findings the change introduces "
+                                  "block."),
+    max_file_size: Optional[int] = typer.Option(None, "--max-file-size", help="Refuse files larger than "
+                                                "this many bytes (default 256 MiB)."),
 ) -> None:
     """Scan PATHS and gate: exit 0 pass, 1 blocking findings, 2 usage or input error."""
-    from .report import render
+    from .config import ConfigError, load_config
     from .scan import ScanOptions, scan
 
-    if format not in FORMATS:
+    try:
+        config = load_config(os.getcwd())
+    except ConfigError as exc:
+        _usage(str(exc))
+    fmt = _setting(format, config, "format", "text")
+    fail_on = _setting(fail_on, config, "fail_on", "high")
+    unknown = _setting(unknown, config, "unknown", "auto")
+    severity = _setting(severity, config, "severity", None)
+    if fmt not in FORMATS:
         _usage(f"--format must be one of {', '.join(FORMATS)}")
     for name, value in (("--fail-on", fail_on), ("--severity", severity)):
         if value is not None and value not in SEVERITY_CHOICES:
             _usage(f"{name} must be one of {', '.join(SEVERITY_CHOICES)}")
     if unknown not in ("auto", "fail", "warn", "pass"):
         _usage("--unknown must be one of auto, fail, warn, pass")
-    targets = _outputs(output, format)
-    options = ScanOptions(load=_load_options(var_file, var, cfn_param, max_file_size),
-                          policies=list(policies), only=list(only), skip=list(skip), min_severity=severity,
-                          fail_on=fail_on, unknown=unknown)
-    if account_context:
+    config_outputs = config.get("outputs") or []
+    if isinstance(config_outputs, dict):
+        config_outputs = [f"{k}={v}" for k, v in config_outputs.items()]
+    targets = _outputs(list(output) or list(config_outputs), fmt)
+    config_vars = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (config.get("vars") or {}).items()}
+    load_options = _load_options(_setting(var_file, config, "var_files", []), var, cfn_param,
+                                 _setting(max_file_size, config, "max_file_size", DEFAULT_MAX_FILE_SIZE))
+    load_options.vars = {**config_vars, **load_options.vars}
+    options = ScanOptions(load=load_options, policies=_setting(policies, config, "policies", []),
+                          only=_setting(only, config, "only", []), skip=_setting(skip, config, "skip", []),
+                          min_severity=severity, fail_on=fail_on, unknown=unknown,
+                          new_only=new_only or bool(config.get("new_only")),
+                          ignore_file=_setting(ignore_file, config, "ignore_file", None),
+                          baseline=_setting(baseline, config, "baseline", None))
+    options.rule_params = _rule_params(param, config)
+    context = _setting(account_context, config, "account_context", None)
+    if context:
         from .account import load_account_context
 
-        blocks, error = load_account_context(account_context)
+        blocks, error = load_account_context(context)
         if error:
             _usage(error)
         options.account_blocks = blocks
-    report = scan(list(paths), options)
+    try:
+        report = scan(list(paths), options)
+    except ValueError as exc:  # ignore file, baseline: a usage error
+        _usage(str(exc))
+    _write_report(report, targets)
+    raise typer.Exit(report.exit_code)
+
+
+def _rule_params(items: list[str], config: dict) -> dict:  # type: ignore[type-arg]
+    from .rules.engine import parse_param_overrides
+
+    params: dict = {}  # type: ignore[type-arg]
+    for rule_id, values in (config.get("parameters") or {}).items():
+        if isinstance(values, dict):
+            params.setdefault(rule_id, {}).update(values)
+    try:
+        for rule_id, values in parse_param_overrides(items).items():
+            params.setdefault(rule_id, {}).update(values)
+    except ValueError as exc:
+        _usage(f"--param: {exc}")
+    return params
+
+
+def _write_report(report, targets: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
+    from .report import render
+
     wrote_stdout = False
     for fmt, target in targets:
         text = render(report, fmt, color=target is None and sys.stdout.isatty())
         if target is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             wrote_stdout = True
-        else:
-            try:
-                with open(target, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as exc:
-                _usage(f"cannot write {target}: {exc.strerror}")
-    if not wrote_stdout and format != "text" or (not wrote_stdout and targets):
+            continue
+        try:
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            _usage(f"cannot write {target}: {exc.strerror}")
+    if not wrote_stdout:
         sys.stderr.write(report.summary_line + "\n")
-    raise typer.Exit(report.exit_code)
 
 
 def _outputs(output: list[str], default_format: str) -> list[tuple[str, str | None]]:
@@ -129,6 +196,8 @@ def _outputs(output: list[str], default_format: str) -> list[tuple[str, str | No
             targets.append((fmt, path))
         else:
             main_target = item
+    if main_target is None and any(fmt == default_format for fmt, _ in targets):
+        return targets
     return [(default_format, main_target)] + targets
 
 
@@ -171,13 +240,22 @@ def _add_subcommands() -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("rules", "baseline"):
+    argv = sys.argv[1:]
+    if not argv or argv[0] in ("rules", "baseline", "-h", "--help"):
         _add_subcommands()
     try:
-        app(prog_name="iacgate")
+        app(prog_name="iacgate", standalone_mode=True)
     except KeyboardInterrupt:
         sys.stderr.write("iacgate: interrupted\n")
         sys.exit(130)
+    except RecursionError:
+        sys.stderr.write("iacgate: input nested too deeply to analyse\n")
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:  # never a traceback: report the fault, exit 2 (fail closed)
+        from .redact import scrub
+
+        sys.stderr.write(f"iacgate: internal error: {type(exc).__name__}: {scrub(str(exc))[:500]}\n")
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def unlinked_errors(model: Model) -> list[InputError]:
 def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> list[Subject]:
     from .analysis import s3_exposure
     from .analysis.credentials import access_key_subjects, credential_subjects, find_credentials
-
+    from .analysis.imds import launch_site_subjects
     from .facts import account_block_subjects, bucket_subjects
 
     by_stack: dict[str, list[AccountPublicAccessBlock]] = {}
@@ -64,7 +64,7 @@ def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> lis
     subjects.extend(account_block_subjects(model.account_public_access_blocks))
     subjects.extend(credential_subjects(find_credentials(model.raw)))
     subjects.extend(access_key_subjects(model.raw))
-
+    subjects.extend(launch_site_subjects(model))
     return subjects
 
 

@@ -1,0 +1,116 @@
+"""Reading a plan's change representation: ``after`` merged with ``after_unknown``, sensitive paths.
+
+Terraform writes a planned value as two mirrored trees: ``after`` holds the known values and
+``after_unknown`` holds ``true`` where a value is known only after apply (the value itself is then
+absent from, or null in, ``after``). Lists are mirrored position by position; a partially known
+nested block is ``[{}]``. ``after_sensitive`` / ``before_sensitive`` mirror the values the same way
+with ``true`` at sensitive leaves (or a bare ``true`` for the whole value).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ...values import Unknown
+
+
+def has_unknown(mask: Any) -> bool:
+    """True if an ``after_unknown`` mask marks any leaf as unknown."""
+    if mask is True:
+        return True
+    if isinstance(mask, dict):
+        return any(has_unknown(v) for v in mask.values())
+    if isinstance(mask, list):
+        return any(has_unknown(v) for v in mask)
+    return False
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _unknown_leaf(address: str, path: str) -> Unknown:
+    subject = address if not path else f"{address}{path}" if path.startswith("[") else f"{address}.{path}"
+    return Unknown(f"{subject} is known only after apply")
+
+
+def merge_unknown(after: Any, mask: Any, address: str, path: str = "") -> Any:
+    """``after`` with every leaf that ``mask`` marks unknown replaced by an :class:`Unknown`.
+
+    Paths in the reasons follow :func:`iacgate.values.iter_strings` (``rule[0].status``). The input
+    trees are not modified; unchanged sub-trees are shared."""
+    if mask is True:
+        return _unknown_leaf(address, path)
+    if isinstance(mask, dict):
+        if isinstance(after, dict):
+            merged: dict[str, Any] | None = None
+            for key, sub_mask in mask.items():
+                if not sub_mask:
+                    continue
+                present = key in after
+                if not present and not has_unknown(sub_mask):
+                    continue
+                value = merge_unknown(after.get(key), sub_mask, address, _join(path, str(key)))
+                if merged is None:
+                    merged = dict(after)
+                merged[key] = value
+            return after if merged is None else merged
+        if after is None and has_unknown(mask):
+            return {key: merge_unknown(None, sub, address, _join(path, str(key)))
+                    for key, sub in mask.items() if has_unknown(sub)}
+        return after
+    if isinstance(mask, list):
+        if isinstance(after, list):
+            merged_list: list[Any] | None = None
+            for position, sub_mask in enumerate(mask):
+                if not sub_mask:
+                    continue
+                element_path = f"{path}[{position}]"
+                if merged_list is None:
+                    merged_list = list(after)
+                if position < len(merged_list):
+                    merged_list[position] = merge_unknown(merged_list[position], sub_mask, address,
+                                                          element_path)
+                elif has_unknown(sub_mask):
+                    merged_list.append(merge_unknown(None, sub_mask, address, element_path))
+            return after if merged_list is None else merged_list
+        if after is None and has_unknown(mask):
+            return [merge_unknown(None, sub, address, f"{path}[{position}]")
+                    for position, sub in enumerate(mask)]
+        return after
+    return after
+
+
+def planned_attrs(after: Any, mask: Any, address: str) -> tuple[dict[str, Any], bool]:
+    """The attribute tree of a planned resource and whether the whole value is unknown."""
+    if mask is True:
+        keys = after.keys() if isinstance(after, dict) else ()
+        return {key: _unknown_leaf(address, str(key)) for key in keys}, True
+    merged = merge_unknown(after, mask, address)
+    if isinstance(merged, dict):
+        return merged, False
+    if merged is None:
+        return {}, False
+    # A resource value that is not an object: keep it visible rather than dropping it.
+    return {"value": merged}, False
+
+
+def sensitive_paths(mask: Any, value: Any = None, path: str = "") -> Iterator[str]:
+    """Dotted paths (``environment[0].variables.SECRET``) that a sensitivity mask marks ``true``.
+
+    A bare ``true`` for a whole object yields each of the object's top-level keys (taken from
+    ``value``), or the path itself when there is nothing to enumerate."""
+    if mask is True:
+        if not path and isinstance(value, dict) and value:
+            yield from (str(key) for key in value)
+        elif path:
+            yield path
+        else:
+            yield "*"
+    elif isinstance(mask, dict):
+        for key, sub in mask.items():
+            if sub:
+                yield from sensitive_paths(sub, None, _join(path, str(key)))
+    elif isinstance(mask, list):
+        for position, sub in enumerate(mask):
+            if sub:
+                yield from sensitive_paths(sub, None, f"{path}[{position}]")
