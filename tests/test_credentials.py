@@ -16,7 +16,7 @@ from iacgate.redact import redact
 from iacgate.values import Unknown, Unresolved
 
 # Key-shaped values are assembled at run time so the repository holds no literal key.
-KEY_ID = "AKIA" + "SXANV9XVIJ1YCIJ5"
+KEY_ID = "AKIA" + "SXANV4XVIJ7YCIJ5"
 SECRET = "ZH6HDV/EolIbS2UTxbLplG" + "pukOdaGmlq9MtAg1Xv"
 TEMP_KEY_ID = "ASIA" + "Y34FZKBOKMUTVV7A"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEHgaCXVzLWVhc3QtMSJHMEUCIQDx" + "Zk9rT2pB" * 40
@@ -268,6 +268,15 @@ def test_documentation_example_keys_are_marked() -> None:
                                             "secret_key": EXAMPLE_SECRET}, mode="provider")
     hits = find_credentials([provider])
     assert len(hits) == 2 and all(h.is_example for h in hits)
+
+
+def test_key_ids_outside_the_issued_alphabet_are_placeholders() -> None:
+    # Issued key ids use base32 (A-Z, 2-7) after the prefix; a 0, 1, 8 or 9 cannot come from AWS.
+    for key_id, example in (("AKIA" + "OFFLINEPLAN00000", True), ("AKIA" + "SXANV9XVIJ1YCIJ5", True),
+                            (KEY_ID, False), (TEMP_KEY_ID, False)):
+        provider = tf_resource("provider.aws", {"access_key": key_id}, mode="provider")
+        (hit,) = find_credentials([provider])
+        assert (hit.type, hit.is_example) == ("access_key_id", example), key_id
 
 
 # ------------------------------------------------------------------ what is not a credential

@@ -13,7 +13,7 @@ rules_loader = pytest.importorskip("iacgate.rules.loader")
 rules_engine = pytest.importorskip("iacgate.rules.engine")
 
 PACK = Path(__file__).resolve().parents[1] / "policies" / "credentials"
-KEY_ID = "AKIA" + "SXANV9XVIJ1YCIJ5"
+KEY_ID = "AKIA" + "SXANV4XVIJ7YCIJ5"
 SECRET = "ZH6HDV/EolIbS2UTxbLplG" + "pukOdaGmlq9MtAg1Xv"
 EXAMPLE_KEY_ID = "AKIAIOSFODNN7" + "EXAMPLE"
 

@@ -55,3 +55,23 @@ def test_plan_findings(subjects: dict[str, Any]) -> None:
     assert ("IG-EC2-002", "aws_instance.hop3", "fail") in found
     assert ("IG-EC2-003", "aws_security_group.app", "fail") in found
     assert not any(rule in ("IG-EC2-001", "IG-EC2-004") for rule, _, _ in found)
+
+
+def test_plan_statement_resource_derived_from_a_bucket_names_that_bucket():
+    """A policy document whose Resource is the ARN of a bucket created in the same plan is unknown in
+    the plan; the configuration's references still say which bucket it reads."""
+    import json as _json
+    from pathlib import Path as _Path
+
+    from iacgate.scan import ScanOptions, scan
+
+    plan = _Path(__file__).resolve().parents[1] / "examples" / "plan" / "capital-one-path.plan.json"
+    report = scan([str(plan)], ScanOptions())
+    paths = {f.address: f for f in report.findings if f.rule_id == "IG-EC2-004"}
+    assert set(paths) == {"aws_instance.waf", "aws_launch_template.waf"}
+    for finding in paths.values():
+        assert finding.status == "fail", finding.message
+        assert "-> bucket aws_s3_bucket.customer_data" in finding.message
+        # the instance writes no profile or groups itself: its launch template's apply
+        assert "aws_security_group.waf allows all traffic to 0.0.0.0/0" in finding.message
+    assert _json.loads(plan.read_text())["format_version"]

@@ -38,7 +38,8 @@ def test_split_bucket_satellites_link_to_the_bucket_whose_name_is_unknown():
         assert isinstance(resource.attrs["bucket"], Unknown)
         assert resource.refs["bucket"] == ["aws_s3_bucket.b"]
     pab = by_address["aws_s3_bucket_public_access_block.b"]
-    assert pab.attrs["bucket"].reason == "aws_s3_bucket_public_access_block.b.bucket is known only after apply"
+    assert pab.attrs["bucket"].reason == ("aws_s3_bucket_public_access_block.b.bucket is known only after apply; "
+                                          "it is derived from aws_s3_bucket.b")
     assert pab.attrs["block_public_acls"] is True and pab.attrs["block_public_policy"] is False
     assert pab.actions == ("create",) and pab.before is None
     assert pab.meta["config_address"] == "aws_s3_bucket_public_access_block.b"

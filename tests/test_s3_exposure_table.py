@@ -13,7 +13,7 @@ from iacgate.analysis.iam_policy import PolicyOptions
 from iacgate.analysis.s3_exposure import FACT_PATHS, bucket_exposure, exposure_facts
 from iacgate.model import (AccessPoint, AccountPublicAccessBlock, AclGrant, Bucket, BucketAcl,
                            OwnershipControls, PolicyAttachment, PublicAccessBlock)
-from iacgate.values import Source, State, Unknown, Value, known, unknown
+from iacgate.values import Source, State, Unknown, Value, known
 
 BUCKET_ARN = "arn:aws:s3:::example-bucket"
 OBJECTS = f"{BUCKET_ARN}/*"

@@ -100,6 +100,9 @@ def check(
                                   "block."),
     max_file_size: Optional[int] = typer.Option(None, "--max-file-size", help="Refuse files larger than "
                                                 "this many bytes (default 256 MiB)."),
+    source_root: Optional[str] = typer.Option(None, "--source-root", help="Plans: the folder of the root "
+                                              "module the plan was made from; findings then point at "
+                                              "the .tf lines that declare each resource."),
 ) -> None:
     """Scan PATHS and gate: exit 0 pass, 1 blocking findings, 2 usage or input error."""
     from .config import ConfigError, load_config
@@ -133,7 +136,8 @@ def check(
                           min_severity=severity, fail_on=fail_on, unknown=unknown,
                           new_only=new_only or bool(config.get("new_only")),
                           ignore_file=_setting(ignore_file, config, "ignore_file", None),
-                          baseline=_setting(baseline, config, "baseline", None))
+                          baseline=_setting(baseline, config, "baseline", None),
+                          source_root=_setting(source_root, config, "source_root", None))
     options.rule_params = _rule_params(param, config)
     context = _setting(account_context, config, "account_context", None)
     if context:

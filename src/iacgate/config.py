@@ -31,6 +31,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "var_files": _STRING_OR_STRINGS,
         "vars": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
         "account_context": {"type": "string"},
+        "source_root": {"type": "string"},
         "max_file_size": {"type": "integer", "minimum": 1},
         "cache": {"anyOf": [{"type": "boolean"}, {"type": "string"}]},
         "parameters": {"type": "object"},

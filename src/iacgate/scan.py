@@ -30,6 +30,7 @@ class ScanOptions:
     ignore_file: str | None = None  # None: .iacgate-ignore.yaml in the current folder, when present
     baseline: str | None = None
     today: dt.date | None = None
+    source_root: str | None = None  # plans: the root module folder, to point findings at .tf lines
 
 
 def load(paths: list[str], options: LoadOptions) -> LoadResult:
@@ -101,6 +102,10 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
 
     ignore_entries = _ignore_entries(options)
     baseline = load_baseline(options.baseline) if options.baseline else None
+    if options.source_root:
+        from .source_map import check_source_root
+
+        check_source_root(options.source_root)
 
     loaded = load(paths, options.load)
     model = build_model(loaded.resources)
@@ -110,7 +115,15 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
     rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
     findings = evaluate(rules, subjects, options.rule_params)
     _declared_by(findings, subjects)
-    findings, suppression_warnings = apply_suppressions(findings, meta_by_address(subjects), ignore_entries,
+    subjects_meta = meta_by_address(subjects)
+    source_warnings: list[InputError] = []
+    if options.source_root:
+        from .source_map import map_findings, with_inline_ignores
+
+        findings, source_map = map_findings(findings, loaded.resources, options.source_root)
+        subjects_meta = with_inline_ignores(subjects_meta, findings, source_map)
+        source_warnings = source_map.warnings
+    findings, suppression_warnings = apply_suppressions(findings, subjects_meta, ignore_entries,
                                                         options.today or dt.date.today())
     if baseline is not None:
         findings = apply_baseline(findings, baseline)
@@ -123,7 +136,7 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
         findings, changes = classify_changes(findings, before_findings,
                                              {s.address: s.actions for s in subjects})
 
-    errors = (loaded.errors + model.errors + unlinked_errors(model) + suppression_warnings
+    errors = (loaded.errors + model.errors + unlinked_errors(model) + source_warnings + suppression_warnings
               + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
     return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown,
                                                     new_only=options.new_only),

@@ -119,8 +119,15 @@ def _token_name(name: str) -> bool:
     return "sessiontoken" in n or "securitytoken" in n or n in ("token", "awstoken", "ststoken")
 
 
+_ISSUED_KEY_ID = re.compile(r"^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$")
+
+
 def _is_example(value: str) -> bool:
+    """AWS's documentation example keys, and key ids AWS could not have issued: issued access key ids
+    use the base32 alphabet (A-Z, 2-7) after their prefix, so a 0, 1, 8 or 9 marks a placeholder."""
     upper = value.upper()
+    if KEY_ID_RE.fullmatch(value) and not _ISSUED_KEY_ID.match(value):
+        return True
     return upper.endswith("EXAMPLE") or upper.endswith("EXAMPLEKEY") or (
         len(value) >= SESSION_TOKEN_MIN_LENGTH and "EXAMPLE" in upper)
 

@@ -416,8 +416,10 @@ def _statement_grants(document: Value, label: str, buckets: list[Bucket]) -> lis
             text = getattr(resource, "expr", "") + " " + getattr(resource, "reason", "")
             hits = [b.address for b in buckets if re.search(
                 rf"(?<![\w.-]){re.escape(_strip(b.address))}(?![\w-])", text)]
-            if hits and "/" in text:
-                named.extend(hits)
+            # An object ARN built from a bucket ("${aws_s3_bucket.x.arn}/*"), or a plan value derived
+            # from the bucket in a statement that allows s3:GetObject: it names that bucket's objects.
+            if hits and ("/" in text or "derived from" in text):
+                named.extend(h for h in hits if h not in named)
             else:
                 unreadable.append(text.strip())
         grants.append(_Grant(where, patterns, named, sources,

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from ...model import (AccessPoint, Bucket, BucketAcl, Model, OwnershipControls, PolicyAttachment,
-                      PublicAccessBlock, Unlinked)
+                      PublicAccessBlock)
 from ...raw import RawResource
 from ...values import State, Unknown, Value, known, unknown
 from ..common import _MISSING, Linker, UnidentifiedBuckets, attr_value, lookup, parse_document, present, source_of, to_bool

@@ -8,6 +8,7 @@ with ``true`` at sensitive leaves (or a bare ``true`` for the whole value).
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from ...values import Unknown
@@ -31,6 +32,28 @@ def _join(path: str, key: str) -> str:
 def _unknown_leaf(address: str, path: str) -> Unknown:
     subject = address if not path else f"{address}{path}" if path.startswith("[") else f"{address}.{path}"
     return Unknown(f"{subject} is known only after apply")
+
+
+def _strip_indices(path: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", path)
+
+
+def note_derivations(attrs: Any, refs: dict[str, list[str]], path: str = "") -> Any:
+    """``attrs`` with each unknown leaf's reason naming what the configuration derives it from
+    (``statement.resources`` from ``aws_s3_bucket.data``), so an analysis can still tell which
+    resource an after-apply value belongs to. Unchanged sub-trees are shared."""
+    if isinstance(attrs, Unknown):
+        names = refs.get(_strip_indices(path)) or ()
+        if not names or "derived from" in attrs.reason:
+            return attrs
+        return Unknown(f"{attrs.reason}; it is derived from {', '.join(names)}")
+    if isinstance(attrs, dict):
+        changed = {k: note_derivations(v, refs, _join(path, str(k))) for k, v in attrs.items()}
+        return attrs if all(changed[k] is attrs[k] for k in attrs) else changed
+    if isinstance(attrs, list):
+        items = [note_derivations(v, refs, f"{path}[{i}]") for i, v in enumerate(attrs)]
+        return attrs if all(a is b for a, b in zip(items, attrs)) else items
+    return attrs
 
 
 def merge_unknown(after: Any, mask: Any, address: str, path: str = "") -> Any:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 from ...raw import InputError, LoadResult, RawResource
 from ...values import Unknown, Unresolved
-from .changes import merge_unknown, planned_attrs, sensitive_paths
+from .changes import merge_unknown, note_derivations, planned_attrs, sensitive_paths
 from .references import (ConfigModule, Instance, Resolver, format_module, index_configuration,
                          is_expression, parse_module_address)
 
@@ -142,9 +142,16 @@ def _load(path: str, plan: dict[str, Any], result: LoadResult) -> None:
     for instance, resource in entries:
         try:
             resource.refs = resolver.resource_refs(instance)
+            if resource.refs:
+                resource.attrs = note_derivations(resource.attrs, resource.refs)
         except RecursionError:
             result.errors.append(InputError(path, f"{resource.address}: configuration nested too deeply"))
         resource.meta["config_address"] = instance.config_address
+        config = resolver.config_of(instance)
+        if config is not None:
+            # Which arguments the configuration writes: a computed argument the configuration does
+            # not set shows as unknown in the plan, which means "not configured here".
+            resource.meta["config_keys"] = frozenset(_dict(config.get("expressions")))
         if instance.module:
             resource.meta["module_source"] = resolver.module_sources(instance.module_path)
         result.resources.append(resource)

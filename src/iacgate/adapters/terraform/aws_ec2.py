@@ -14,8 +14,9 @@ from ...model import (Ami, EgressRule, Entity, IamPolicy, IamRole, InstanceMetad
                       InstanceProfile, LaunchSite, LaunchTemplate, LaunchTemplateRef, MetadataOptions,
                       Model, PolicyAttachment, SecurityGroup)
 from ...raw import RawResource
+from .policy_documents import policy_data_sources, policy_value
 from ...values import Unknown, Unresolved, Value, absent, is_opaque, iter_strings, known, unknown, unresolved
-from ..common import (_MISSING, Linker, attr_value, lookup, parse_document, present, source_of, strip_index,
+from ..common import (_MISSING, Linker, attr_value, lookup, parse_document, source_of, strip_index,
                       to_int)
 
 SITE_KINDS = {
@@ -279,6 +280,8 @@ def _literal_strings(leaf: Any) -> list[Any]:
 
 
 def _list_values(raw: RawResource, path: str) -> list[Value]:
+    if _computed_unset(raw, path.split(".", 1)[0]):
+        return []
     leaf = lookup(raw.attrs, path)
     src = source_of(raw, path)
     if leaf is _MISSING or leaf is None:
@@ -339,7 +342,7 @@ def _site(raw: RawResource) -> LaunchSite:
                       user_data=_user_data(raw))
     if kind in ("instance", "spot_instance_request"):
         site.image_id = attr_value(raw, "ami")
-        site.iam_instance_profile = attr_value(raw, "iam_instance_profile")
+        site.iam_instance_profile = _attr(raw, "iam_instance_profile")
         site.security_group_refs = (_list_values(raw, "vpc_security_group_ids")
                                     + _list_values(raw, "security_groups"))
         ref = _template_ref(raw, "launch_template", "id", "name")
@@ -347,7 +350,7 @@ def _site(raw: RawResource) -> LaunchSite:
             site.launch_templates.append(ref)
     elif kind == "launch_configuration":
         site.image_id = attr_value(raw, "image_id")
-        site.iam_instance_profile = attr_value(raw, "iam_instance_profile")
+        site.iam_instance_profile = _attr(raw, "iam_instance_profile")
         site.security_group_refs = _list_values(raw, "security_groups")
     elif kind == "autoscaling_group":
         for ref in _asg_template_refs(raw):
@@ -425,46 +428,6 @@ def _ami_filter_value(raw: RawResource, name: str) -> Value | None:
 # ---------------------------------------------------------------------------------------- IAM
 
 
-def render_policy_document(raw: RawResource) -> dict[str, Any] | None:
-    """A ``data.aws_iam_policy_document`` as JSON data, from its rendered ``json`` when the loader
-    produced it, else from its statement blocks (effect, actions and resources: what reach
-    analysis needs). None when it merges other documents."""
-    rendered = raw.attrs.get("json")
-    if isinstance(rendered, str):
-        parsed = parse_document(known(rendered))
-        if parsed.known and isinstance(parsed.value, dict):
-            return parsed.value
-    if any(present(raw, key) for key in ("source_policy_documents", "override_policy_documents",
-                                         "source_json", "override_json")):
-        return None
-    statements = []
-    for block in _literal_strings(lookup(raw.attrs, "statement")):
-        if not isinstance(block, dict):
-            return None
-        statement: dict[str, Any] = {"Effect": block.get("effect", "Allow")}
-        if block.get("sid"):
-            statement["Sid"] = block["sid"]
-        for key, name in (("actions", "Action"), ("not_actions", "NotAction"),
-                          ("resources", "Resource"), ("not_resources", "NotResource")):
-            if block.get(key) is not None:
-                statement[name] = block[key]
-        statements.append(statement)
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def _policy_document(raw: RawResource, attribute: str, documents: dict[str, RawResource]) -> Value:
-    value = parse_document(_attr(raw, attribute))
-    if value.known or value.absent:
-        return value
-    for ref in refs_under(raw, attribute):
-        doc = documents.get(strip_index(ref)) or documents.get(ref)
-        if doc is not None:
-            rendered = render_policy_document(doc)
-            if rendered is not None:
-                return known(rendered, source_of(raw, attribute), doc.source)
-    return value
-
-
 def _arn_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -474,11 +437,10 @@ class _Iam:
 
     def __init__(self, resources: list[RawResource]) -> None:
         managed = [r for r in resources if r.mode == "managed"]
-        self.documents = {strip_index(r.address): r for r in resources
-                          if r.mode == "data" and r.type == "aws_iam_policy_document"}
+        self.documents = policy_data_sources(resources)
         self.roles = [self._role(r) for r in managed if r.type == "aws_iam_role"]
         self.policies = [IamPolicy(**_entity_args(r), name=attr_value(r, "name"), arn=attr_value(r, "arn"),
-                                   document=_policy_document(r, "policy", self.documents))
+                                   document=policy_value(r, "policy", self.documents))
                          for r in managed if r.type == "aws_iam_policy"]
         self.role_linker: Linker[IamRole] = Linker(self.roles, lambda x: x.name)
         self.policy_linker: Linker[IamPolicy] = Linker(self.policies, lambda x: x.name)
@@ -505,7 +467,7 @@ class _Iam:
                 sub = RawResource(raw.address, raw.type, raw.name, raw.source_kind, raw.file, raw.line,
                                   raw.end_line, attrs=block,
                                   refs={"policy": refs_under(raw, "inline_policy")})
-                doc = _policy_document(sub, "policy", self.documents)
+                doc = policy_value(sub, "policy", self.documents)
                 sources = tuple(src.at(f"inline_policy[{index}]") if src.address == raw.address else src
                                 for src in doc.sources)
                 role.inline_policies.append(PolicyAttachment(
@@ -534,7 +496,7 @@ class _Iam:
             role = self.link_role(raw, "role", attr_value(raw, "role"))
             if role is not None:
                 attachment = PolicyAttachment(**_entity_args(raw),
-                                              document=_policy_document(raw, "policy", self.documents))
+                                              document=policy_value(raw, "policy", self.documents))
                 role.inline_policies.append(attachment)
                 role.satellites.append(attachment)
         elif raw.type in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment"):

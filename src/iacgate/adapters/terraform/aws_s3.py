@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import (AccessPoint, AccountPublicAccessBlock, AclGrant, Bucket, BucketAcl, Entity,
-                      Model, OwnershipControls, PolicyAttachment, PublicAccessBlock, Unlinked)
+                      Model, OwnershipControls, PolicyAttachment, PublicAccessBlock)
 from ...raw import RawResource
 from ...values import State, Unknown, Unresolved, Value, absent, contains_opaque, known, unknown
+from .policy_documents import policy_data_sources, policy_value
 from ..common import (_MISSING, Linker, UnidentifiedBuckets as _unidentified_buckets, attr_value, lookup,
                       parse_document, present, source_of, to_bool)
 
@@ -98,7 +99,7 @@ def _pab(raw: RawResource, cls: type[PublicAccessBlock], default: bool) -> Publi
     return cls(**_entity_args(raw), **settings)
 
 
-def _bucket(raw: RawResource) -> Bucket:
+def _bucket(raw: RawResource, documents: dict[str, RawResource]) -> Bucket:
     bucket = Bucket(**_entity_args(raw), name=_bucket_name(raw))
     if raw.before is not None and "create" not in raw.actions:
         bucket.existing = True
@@ -115,7 +116,7 @@ def _bucket(raw: RawResource) -> Bucket:
     policy = _inline(raw, "policy")
     if _is_set(policy):
         bucket.policies.append(PolicyAttachment(**_entity_args(raw),
-                                                document=parse_document(attr_value(raw, "policy"))))
+                                                document=policy_value(raw, "policy", documents)))
     website = _inline(raw, "website")
     if _is_set(website):
         bucket.website = _presence(raw, "website", website)
@@ -169,7 +170,8 @@ def _external_bucket(raw: RawResource, target: Value) -> Bucket:
 
 def build_s3(resources: list[RawResource]) -> Model:
     model = Model()
-    buckets = [_bucket(r) for r in resources if r.type == BUCKET and r.mode == "managed"]
+    documents = policy_data_sources(resources)
+    buckets = [_bucket(r, documents) for r in resources if r.type == BUCKET and r.mode == "managed"]
     linker: Linker[Bucket] = Linker(buckets, lambda b: b.name)
     externals: dict[str, Bucket] = {}
 
@@ -188,6 +190,7 @@ def build_s3(resources: list[RawResource]) -> Model:
         return unidentified(raw, entity, target)
 
     unidentified = _unidentified_buckets(model, BUCKET)
+    documents = policy_data_sources(resources)
     access_points: list[AccessPoint] = []
     for raw in resources:
         if raw.mode != "managed":
@@ -203,7 +206,7 @@ def build_s3(resources: list[RawResource]) -> Model:
             if bucket is not None:
                 bucket.acls.append(acl)
         elif kind == "aws_s3_bucket_policy":
-            pol = PolicyAttachment(**_entity_args(raw), document=parse_document(attr_value(raw, "policy")))
+            pol = PolicyAttachment(**_entity_args(raw), document=policy_value(raw, "policy", documents))
             bucket = owner(raw, pol)
             if bucket is not None:
                 bucket.policies.append(pol)
