@@ -10,7 +10,7 @@ from typing import Any
 
 from ...model import (AccessPoint, Bucket, BucketAcl, Model, OwnershipControls, PolicyAttachment,
                       PublicAccessBlock)
-from ...raw import RawResource
+from ...raw import InputError, RawResource
 from ...values import State, Unknown, Value, known, unknown
 from ..common import _MISSING, Linker, UnidentifiedBuckets, attr_value, lookup, parse_document, present, source_of, to_bool
 
@@ -93,6 +93,29 @@ def _name_from_arn(target: str) -> str:
     return target.split(":::", 1)[1].split("/", 1)[0] if target.startswith("arn:") and ":::" in target else target
 
 
+VALID_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _logical_id_written_as_name(raw: RawResource, attribute: str, target: Value, buckets: list[Bucket],
+                                model: Model) -> Bucket | None:
+    """A satellite whose bucket is a literal that cannot be a bucket name but is the logical id of a
+    bucket in the same template (``Bucket: MyBucket`` where ``!Ref MyBucket`` was meant).
+
+    CloudFormation would send the literal as the name and the stack would fail on it, so the author's
+    intent is the only reading that can deploy: it is analysed as the ``Ref``, with a warning."""
+    if not (target.known and isinstance(target.value, str)) or VALID_BUCKET_NAME.fullmatch(target.value):
+        return None
+    for bucket in buckets:
+        if bucket.address == target.value and bucket.source.file == raw.file:
+            model.errors.append(InputError(
+                raw.file, f"{raw.address}: {attribute} is the literal {target.value!r}, which is not a valid "
+                          f"bucket name but is the logical id of a bucket in this template; analysed as "
+                          f"{{\"Ref\": \"{target.value}\"}} (write the Ref so CloudFormation reads it the same way)",
+                line=target.sources[0].line if target.sources else raw.line, kind="warning"))
+            return bucket
+    return None
+
+
 def build_s3(resources: list[RawResource]) -> Model:
     model = Model()
     buckets = [_bucket(r) for r in resources if r.type == "AWS::S3::Bucket"]
@@ -102,6 +125,8 @@ def build_s3(resources: list[RawResource]) -> Model:
     def owner(raw: RawResource, entity: Any, attribute: str) -> Bucket | None:
         target = attr_value(raw, attribute)
         bucket = linker.link(raw, attribute, target, _name_from_arn)
+        if bucket is None:
+            bucket = _logical_id_written_as_name(raw, attribute, target, buckets, model)
         if bucket is None and target.known and isinstance(target.value, str):
             name = _name_from_arn(target.value)
             if name not in externals:
