@@ -944,9 +944,12 @@ def _tls_resources_covered(statement: Statement) -> bool | None:
 
 
 def _opaque_object_resource(resources: tuple[Any, ...]) -> bool | None:
-    """An unresolved resource expression that ends in ``/*`` names the bucket's objects."""
+    """An unresolved resource expression that ends in ``/*`` names the bucket's objects; so does an
+    ARN known only after deploy whose shape is known (``arn:aws:s3:::${Bucket}/*``)."""
     for r in resources:
         if isinstance(r, Unresolved) and r.expr.rstrip('"').endswith("/*"):
+            return True
+        if isinstance(r, Unknown) and r.reason.startswith("ARN of bucket ") and r.reason.endswith("/*"):
             return True
     return None
 
