@@ -312,6 +312,24 @@ def test_invalid_resources_are_reported():
     assert sorted((e.line, e.kind) for e in result.errors) == [(2, "error"), (4, "error")]
 
 
+def test_rain_module_is_a_warning_and_other_odd_types_are_errors():
+    result = load_text("""\
+        Resources:
+          LogBucketAccess:
+            Type: !Rain::Module "bucket-policy.yaml"
+            Properties: {PolicyBucketName: logs}
+          Odd:
+            Type: [AWS::SNS::Topic]
+          Good:
+            Type: AWS::SNS::Topic
+        """)
+    assert [r.address for r in result.resources] == ["Good"]
+    (warning,) = errors_of(result, "warning")
+    assert warning.line == 2 and "Rain module" in warning.message and "not analysed" in warning.message
+    (error,) = errors_of(result)
+    assert error.line == 5 and "Type that is not a string" in error.message
+
+
 # ------------------------------------------------------------------------------------ hostile input
 
 BILLION_LAUGHS = textwrap.dedent("""\

@@ -366,8 +366,14 @@ def _resource(path: str, logical_id: str, definition: Any, line: int | None, end
         errors.append(InputError(path, f"resource {logical_id} is not a mapping", line))
         return None
     resource_type = definition.get("Type")
+    if isinstance(resource_type, dict) and list(resource_type) == ["Fn::Rain::Module"]:
+        errors.append(InputError(path, f"{logical_id} is a Rain module (!Rain::Module {resource_type['Fn::Rain::Module']!r}), "
+                                 "which only `rain pkg` expands; the resources it generates are not analysed "
+                                 "(scan the packaged template)", line, "warning"))
+        return None
     if not isinstance(resource_type, str) or not resource_type:
-        errors.append(InputError(path, f"resource {logical_id} has no Type", line))
+        what = "has no Type" if resource_type in (None, "") else "has a Type that is not a string"
+        errors.append(InputError(path, f"resource {logical_id} {what}", line))
         return None
     meta: dict[str, Any] = {
         "metadata": definition.get("Metadata"),
