@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from . import __version__
 from .findings import SEVERITIES, Finding, ScanReport, Suppression, severity_rank
+from .raw import InputError
 from .redact import scrub
 from .report.common import display_path, plural
 
@@ -111,7 +112,7 @@ def summary_line(findings: Sequence[Finding], errors: Sequence[Any], options: Ga
     if blocking:
         verdict = (f"{plural(len(blocking), 'blocking finding')} ({_severity_counts(blocking)}) "
                    f"at or above {threshold}")
-        if options.new_only:
+        if options.new_only and all(f.change is not None for f in blocking):
             verdict += " introduced by the change"
         verdict = "; ".join([verdict] + ([f"{below} below threshold"] if below else []) + others)
     else:
@@ -133,6 +134,20 @@ def summary_line(findings: Sequence[Finding], errors: Sequence[Any], options: Ga
     return scrub(("FAIL: " if blocking else "PASS: ") + verdict)
 
 
+def new_only_warnings(findings: Sequence[Finding], options: GateOptions) -> list[InputError]:
+    """``--new-only`` compares a plan with its prior state; findings from Terraform or
+    CloudFormation files have none (their ``change`` is unknown), so they are gated as new, and the
+    run says so."""
+    outside = [f for f in findings if f.change is None]
+    if not options.new_only or not outside:
+        return []
+    files = sorted({f.location.file for f in outside if f.location.file})
+    return [InputError(files[0] if files else "<input>",
+                       f"--new-only applies to plans (terraform show -json): {plural(len(outside), 'finding')} "
+                       "from Terraform or CloudFormation files have no prior state to compare with and are "
+                       "gated as new; use --baseline to accept what a folder already has", kind="warning")]
+
+
 def decide(findings: Sequence[Finding], errors: Sequence[Any]) -> str:
     if any(_error_kind(e) == "error" for e in errors):
         return "error"
@@ -144,7 +159,7 @@ def apply_gate(findings: Iterable[Finding], errors: Iterable[Any], options: Gate
                changes: dict[str, int] | None = None) -> ScanReport:
     """Decide the run: blocking flags, decision and the summary line, as a :class:`ScanReport`."""
     gated = gate_findings(findings, options)
-    error_list = list(errors)
+    error_list = list(errors) + new_only_warnings(gated, options)
     return ScanReport(
         findings=gated, errors=error_list, files=list(files), resources=resources,
         decision=decide(gated, error_list), summary_line=summary_line(gated, error_list, options),

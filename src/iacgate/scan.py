@@ -129,10 +129,10 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
         findings = apply_baseline(findings, baseline)
 
     changes = None
-    prior = before_resources(loaded.resources)
-    if prior:
-        before_model = build_model(prior)
-        before_findings = evaluate(rules, analyse(before_model, options.account_blocks), options.rule_params)
+    if any(r.source_kind == "plan" for r in loaded.resources):  # a plan of creations alone has no prior state
+        prior = before_resources(loaded.resources)
+        before_findings = (evaluate(rules, analyse(build_model(prior), options.account_blocks), options.rule_params)
+                           if prior else [])
         findings, changes = classify_changes(findings, before_findings,
                                              {s.address: s.actions for s in subjects})
 

@@ -32,6 +32,18 @@ def _level(finding: dict[str, Any]) -> str:
     return "notice"
 
 
+def _annotated_place(finding: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
+    """The file and lines to annotate: the finding's own, or, when it has no line (a plan resource
+    of a remote module), the first evidence that has one (the module call)."""
+    loc = finding["location"]
+    if is_local_path(loc["file"]) and loc["line"] is not None:
+        return loc["file"], loc["line"], loc["end_line"]
+    for ev in finding["evidence"]:
+        if is_local_path(ev["file"]) and ev["line"] is not None:
+            return ev["file"], ev["line"], ev["end_line"]
+    return (loc["file"], None, None) if is_local_path(loc["file"]) else (None, None, None)
+
+
 def render(report: ScanReport) -> str:
     data = report_data(report)
     lines = []
@@ -42,10 +54,9 @@ def render(report: ScanReport) -> str:
         status = " (unknown)" if finding["status"] == "unknown" else ""
         title = f"{finding['rule_id']} [{finding['severity']}{status}] {finding['title']}"
         message = f"{finding['resource']['address']}: {finding['message']}"
-        file = loc["file"] if is_local_path(loc["file"]) else None
-        lines.append(_command(_level(finding), message, file=file, line=loc["line"] if file else None,
-                              endLine=loc["end_line"] if file and loc["line"] is not None else None,
-                              title=title))
+        file, line, end_line = _annotated_place(finding)
+        lines.append(_command(_level(finding), message, file=file, line=line,
+                              endLine=end_line if line is not None else None, title=title))
     for err in data["errors"]:
         level = "error" if err.get("kind", "error") == "error" else "warning"
         lines.append(_command(level, err["message"], file=err["file"], line=err["line"],

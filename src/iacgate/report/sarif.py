@@ -91,10 +91,12 @@ def _physical(file: str | None, line: int | None, end_line: int | None) -> dict[
 def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
     loc = finding["location"]
     physical = _physical(loc["file"], loc["line"], loc["end_line"])
-    if physical is None:  # a remote module or stdin: point at the first local evidence instead
-        for ev in finding["evidence"]:
-            if (physical := _physical(ev["file"], ev["line"], ev["end_line"])) is not None:
-                break
+    if physical is None or "region" not in physical:
+        # stdin, or a plan resource no .tf line declares (a remote module): point at the first
+        # evidence with a line (the module call) so the result lands where a reviewer can act.
+        located = [p for ev in finding["evidence"]
+                   if (p := _physical(ev["file"], ev["line"], ev["end_line"])) is not None]
+        physical = next((p for p in located if "region" in p), physical or next(iter(located), None))
     location: dict[str, Any] = {"logicalLocations": [
         {"fullyQualifiedName": finding["resource"]["address"], "kind": "resource"}]}
     if physical is not None:
