@@ -24,7 +24,7 @@ SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 
 def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "iacgate", "check", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "iacgate", "check", *args], cwd=cwd, capture_output=True, check=False,
                           text=True, timeout=120)
 
 

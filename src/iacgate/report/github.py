@@ -50,7 +50,6 @@ def render(report: ScanReport) -> str:
     for finding in data["findings"]:
         if finding.get("suppressed"):
             continue
-        loc = finding["location"]
         status = " (unknown)" if finding["status"] == "unknown" else ""
         title = f"{finding['rule_id']} [{finding['severity']}{status}] {finding['title']}"
         message = f"{finding['resource']['address']}: {finding['message']}"
