@@ -417,3 +417,23 @@ def test_any_tree_is_analysed_without_raising(tree: object) -> None:
     assert analysis.aws_public in (True, False, None)
     assert denies_insecure_transport(tree) in (True, False, None)
     s3_read_targets(tree)
+
+
+@pytest.mark.parametrize("principal, public, any_principal", [
+    # Fn::FindInMap on a region-keyed map of ELB account ids: every possible value is one account
+    ({"AWS": Unresolved('Fn::FindInMap ["Region2ELBAccountId",{"Ref":"AWS::Region"},"AccountId"]',
+                        "the key depends on AWS::Region", ("127311923021", "027434742980"))}, False, False),
+    # one of the branches of an Fn::If is "*"
+    ({"AWS": Unresolved("Fn::If IsPublic", "condition IsPublic depends on a parameter",
+                        ("*", "111122223333"))}, None, None),
+    # an ARN principal whose account is a parameter cannot be a wildcard
+    ({"AWS": Unresolved("Fn::Sub arn:${AWS::Partition}:iam::${PublisherAccountID}:root",
+                        "depends on parameter PublisherAccountID")}, False, False),
+    # a bare parameter could be "*"
+    ({"AWS": Unresolved("Ref AccountIdSource", "parameter AccountIdSource has no default")}, None, None),
+])
+def test_opaque_principals_narrowed_by_what_they_can_be(principal, public, any_principal) -> None:
+    analysis = analyse_policy(single({"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject",
+                                      "Resource": OBJECTS}))
+    assert analysis.aws_public is public
+    assert analysis.any_principal is any_principal

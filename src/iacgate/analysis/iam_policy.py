@@ -393,9 +393,40 @@ def access_kinds(actions: frozenset[str], every_action: bool | None) -> frozense
 _ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$", re.IGNORECASE)
 
 
+# An ARN principal whose account (or name) is set at deploy: AWS accepts no wildcard inside an ARN
+# principal, so it names one principal whatever the value.
+_SUB_PART = r"(?:\$\{[^}]*\}|[^:\s$])*"  # literal text and ${...} references, no colon of its own
+_DEPLOY_TIME_ARN = re.compile(rf"Fn::Sub arn:{_SUB_PART}:(?:iam|sts)::{_SUB_PART}:\S+")
+
+
+def _classify_opaque_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple[str, str] | None:
+    """What an opaque principal can still be shown to be: every value a ``Fn::If`` or ``Fn::FindInMap``
+    may take, or an ARN template."""
+    value = entry.value
+    if entry.kind == "?" or not isinstance(value, Unresolved):
+        return None
+    if value.alternatives:
+        values = [v for alt in value.alternatives for v in (alt if isinstance(alt, list) else [alt])]
+        classes = [_classify_principal(PrincipalEntry(entry.kind, _normalise_principal_value(entry.kind, v)),
+                                       literal_variables) for v in values]
+        worst = min(classes, key=lambda c: _CLASS_ORDER.index(c[0]))
+        if worst[0] == "unknown":
+            return None
+        if worst[0] == "public":
+            return "unknown", f"Principal is {value.expr} ({value.reason}), which may be {worst[1]}"
+        return worst[0], f"Principal is {value.expr}, each of whose {len(values)} possible values is fixed ({worst[1]})"
+    if entry.kind == "AWS" and _DEPLOY_TIME_ARN.fullmatch(value.expr):
+        arn = value.expr.removeprefix("Fn::Sub ")
+        return "account", f"principal {arn} (named at deploy; an ARN principal cannot be a wildcard)"
+    return None
+
+
 def _classify_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple[str, str]:
     value = entry.value
     if entry.kind == "?" or is_opaque(value):
+        narrowed = _classify_opaque_principal(entry, literal_variables)
+        if narrowed is not None:
+            return narrowed
         return "unknown", f"Principal is {_opaque_text(value)}"
     text = str(value)
     if entry.kind == "*" or (entry.kind == "AWS" and text == "*"):
