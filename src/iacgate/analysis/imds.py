@@ -463,6 +463,12 @@ def role_grants(role: IamRole, buckets: list[Bucket]) -> list[_Grant]:
     return grants
 
 
+def _not_in_configuration(what: str, reference: Value) -> str:
+    if reference.known:
+        return f"the {what} {reference.value} is not in the configuration"
+    return f"the {what} is not known ({reference.reason or 'unknown'})"
+
+
 def _site_role(site: LaunchSite | LaunchTemplate) -> tuple[InstanceProfile | None, IamRole | None, Value, list[str]]:
     """The instance profile and role of a site, the profile reference as written, and what could
     not be linked."""
@@ -472,8 +478,7 @@ def _site_role(site: LaunchSite | LaunchTemplate) -> tuple[InstanceProfile | Non
         if profile is None and site.role is not None:
             return None, site.role, site.role_ref, []
         if profile is None and reference.absent and not site.role_ref.absent:
-            shown = site.role_ref.value if site.role_ref.known else site.role_ref.reason
-            return None, None, site.role_ref, [f"the role {shown} is not in the configuration"]
+            return None, None, site.role_ref, [_not_in_configuration("role", site.role_ref)]
         if profile is None and reference.absent:
             for ref in site.launch_templates:
                 if ref.target is not None and not ref.target.iam_instance_profile.absent:
@@ -483,11 +488,9 @@ def _site_role(site: LaunchSite | LaunchTemplate) -> tuple[InstanceProfile | Non
     if profile is None:
         if reference.absent:
             return None, None, reference, []
-        shown = reference.value if reference.known else reference.reason
-        return None, None, reference, [f"the instance profile {shown} is not in the configuration"]
+        return None, None, reference, [_not_in_configuration("instance profile", reference)]
     if profile.role is None:
-        shown = profile.role_ref.value if profile.role_ref.known else profile.role_ref.reason
-        return profile, None, reference, [f"the role {shown} of {profile.address} is not in the configuration"]
+        return profile, None, reference, [_not_in_configuration(f"role of {profile.address}", profile.role_ref)]
     return profile, profile.role, reference, []
 
 
