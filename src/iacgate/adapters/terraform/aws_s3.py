@@ -15,7 +15,7 @@ from ...raw import RawResource
 from ...values import State, Unknown, Unresolved, Value, absent, contains_opaque, known, unknown
 from .policy_documents import policy_data_sources, policy_value
 from ..common import (_MISSING, Linker, UnidentifiedBuckets as _unidentified_buckets, attr_value, lookup,
-                      parse_document, present, source_of, to_bool)
+                      parse_document, present, source_of, strip_index, to_bool)
 
 BUCKET = "aws_s3_bucket"
 # Inline arguments of aws_s3_bucket that are Optional+Computed: a plan shows them unknown when the
@@ -168,6 +168,9 @@ def _external_bucket(raw: RawResource, target: Value) -> Bucket:
     return Bucket(**args, name=target, declared=False)
 
 
+DIRECTORY_BUCKET = "aws_s3_directory_bucket"
+
+
 def build_s3(resources: list[RawResource]) -> Model:
     model = Model()
     documents = policy_data_sources(resources)
@@ -175,12 +178,18 @@ def build_s3(resources: list[RawResource]) -> Model:
     linker: Linker[Bucket] = Linker(buckets, lambda b: b.name)
     externals: dict[str, Bucket] = {}
 
+    directory_buckets = {strip_index(r.address) for r in resources if r.type == DIRECTORY_BUCKET}
+
     def owner(raw: RawResource, entity: Any) -> Bucket | None:
         target = _satellite_target(raw)
         bucket = linker.link(raw, "bucket", target, _name_from_arn)
         if bucket is not None:
             bucket.satellites.append(entity)
             return bucket
+        if any(strip_index(ref) in directory_buckets for ref in raw.refs.get("bucket", ())):
+            # An S3 Express directory bucket: AWS keeps Block Public Access on for every directory
+            # bucket and it cannot be turned off, so nothing here can make it public.
+            return None
         if target.known and isinstance(target.value, str):
             name = _name_from_arn(target.value)
             if name not in externals:
