@@ -103,6 +103,9 @@ def check(
     source_root: Optional[str] = typer.Option(None, "--source-root", help="Plans: the folder of the root "
                                               "module the plan was made from; findings then point at "
                                               "the .tf lines that declare each resource."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parsed-file cache."),
+    cache_dir: Optional[str] = typer.Option(None, "--cache-dir", help="Folder of the parsed-file cache "
+                                            "(default: $XDG_CACHE_HOME/iacgate or ~/.cache/iacgate)."),
 ) -> None:
     """Scan PATHS and gate: exit 0 pass, 1 blocking findings, 2 usage or input error."""
     from .config import ConfigError, load_config
@@ -131,6 +134,7 @@ def check(
     load_options = _load_options(_setting(var_file, config, "var_files", []), var, cfn_param,
                                  _setting(max_file_size, config, "max_file_size", DEFAULT_MAX_FILE_SIZE))
     load_options.vars = {**config_vars, **load_options.vars}
+    load_options.cache_dir = _cache_dir(no_cache, cache_dir, config.get("cache"))
     options = ScanOptions(load=load_options, policies=_setting(policies, config, "policies", []),
                           only=_setting(only, config, "only", []), skip=_setting(skip, config, "skip", []),
                           min_severity=severity, fail_on=fail_on, unknown=unknown,
@@ -153,6 +157,21 @@ def check(
         _usage(str(exc))
     _write_report(report, targets)
     raise typer.Exit(report.exit_code)
+
+
+def _cache_dir(no_cache: bool, cli_dir: str | None, configured: bool | str | None) -> str | None:
+    """The parse cache folder, or None when caching is off (``--no-cache`` or ``cache: false``)."""
+    if no_cache:
+        return None
+    if cli_dir:
+        return cli_dir
+    if configured is False:
+        return None
+    if isinstance(configured, str) and configured:
+        return configured
+    from .parse_cache import default_cache_dir
+
+    return default_cache_dir()
 
 
 def _rule_params(items: list[str], config: dict) -> dict:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from .discovery import Document, Inputs, display_path, read_bytes
 from .raw import InputError, LoadResult
 
 STDIN_NAME = "<stdin>"
+_DOCUMENT_MARKERS = (b"AWSTemplateFormatVersion", b"AWS::", b'"format_version"')
 
 
 @dataclass
@@ -18,6 +19,8 @@ class LoadOptions:
     cfn_params: dict[str, str] = field(default_factory=dict)
     max_file_size: int = 256 * 1024 * 1024
     scan_root: str | None = None
+    cache_dir: str | None = None  # parsed-file cache folder; None: no cache
+    parse_workers: int | None = None  # Terraform parse processes; None: one per core
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
@@ -27,7 +30,8 @@ def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
 
     tf_options = TerraformOptions(var_files=list(options.var_files), vars=dict(options.vars),
                                   scan_root=options.scan_root or os.getcwd(),
-                                  max_file_size=options.max_file_size)
+                                  max_file_size=options.max_file_size, cache_dir=options.cache_dir,
+                                  workers=options.parse_workers)
     return load_terraform(inputs.terraform_dirs, tf_options)
 
 
@@ -66,8 +70,10 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
     assert data is not None
     text, error = _text(data, doc.path)
     if error is not None:
-        # Binary or non-UTF-8 files found by walking a folder are not ours; named ones are errors.
-        return LoadResult(errors=[error] if doc.explicit else [], files=[doc.path] if doc.explicit else [])
+        # Binary or non-UTF-8 files found by walking a folder are not ours, unless they carry a
+        # template's or a plan's markers (fail closed); named ones are errors.
+        ours = doc.explicit or any(marker in data for marker in _DOCUMENT_MARKERS)
+        return LoadResult(errors=[error] if ours else [], files=[doc.path] if ours else [])
     assert text is not None
     stripped = text.lstrip()
     if stripped.startswith("{") and '"format_version"' in text[:4096] + text[-65536:]:

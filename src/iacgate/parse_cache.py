@@ -1,0 +1,139 @@
+"""Content-hash cache of parsed Terraform files, so a re-scan pays only for the files that changed.
+
+An entry is keyed by the SHA-256 of the file's bytes together with everything that shapes the parsed
+result: the syntax the file is read with (HCL, ``.tf.json``, ``.tfvars.json``), the AST format version,
+the iacgate version and the python-hcl2 and lark versions. A changed file, parser or iacgate therefore
+never hits an old entry; entries are never stale, only unused.
+
+Entries are pickles of :class:`~iacgate.adapters.terraform.hcl.ParsedFile`, read back with an unpickler
+that only accepts iacgate's own syntax-tree types and plain data (no other classes, no callables), and
+only from the cache folder of the user running the gate. Writes go to a temporary file in the same
+folder followed by ``os.replace``, so concurrent runs never see half an entry. An entry that cannot be
+read or does not decode is ignored (the file is parsed again and the entry rewritten).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+AST_FORMAT_VERSION = "1"
+CACHE_SUBDIR = f"parse-v{AST_FORMAT_VERSION}"
+_PICKLE_PROTOCOL = 5
+_AST_MODULE = "iacgate.adapters.terraform.hcl"
+_BUILTINS = frozenset({"tuple", "list", "dict", "set", "frozenset", "int", "float", "str", "bytes", "bool",
+                       "complex"})
+
+
+def default_cache_dir(environ: dict[str, str] | None = None) -> str:
+    """``$XDG_CACHE_HOME/iacgate``, else ``~/.cache/iacgate``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "iacgate")
+
+
+def syntax_of(path: str) -> str:
+    """The syntax a Terraform file is parsed with; part of the cache key."""
+    if path.endswith(".tfvars.json"):
+        return "tfvars.json"
+    if path.endswith(".json"):
+        return "tf.json"
+    return "hcl"
+
+
+def parser_fingerprint() -> str:
+    """The versions that shape a parsed file (iacgate, AST format, python-hcl2, lark)."""
+    import hcl2
+    import lark
+
+    from . import __version__
+
+    return (f"iacgate={__version__};ast={AST_FORMAT_VERSION};"
+            f"python-hcl2={getattr(hcl2, '__version__', '?')};lark={lark.__version__}")
+
+
+def cache_key(data: bytes, syntax: str, fingerprint: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{fingerprint};syntax={syntax}\0".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class _AstUnpickler(pickle.Unpickler):
+    """Only iacgate's syntax-tree named tuples and builtin containers may be constructed."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == _AST_MODULE and name[:1].isupper() and not name.startswith("_"):
+            from .adapters.terraform import hcl
+
+            found = getattr(hcl, name, None)
+            if isinstance(found, type) and issubclass(found, tuple):
+                return found
+        if module == "builtins" and name in _BUILTINS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"class {module}.{name} is not allowed in a parse cache entry")
+
+
+class ParseCache:
+    """Parsed files stored under ``root/parse-vN/ab/abcdef....pickle``."""
+
+    def __init__(self, root: str, fingerprint: str | None = None) -> None:
+        self.folder = Path(root) / CACHE_SUBDIR
+        self.fingerprint = fingerprint if fingerprint is not None else parser_fingerprint()
+        self._writable = True
+
+    def key(self, data: bytes, path: str) -> str:
+        return cache_key(data, syntax_of(path), self.fingerprint)
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
+
+    def get(self, key: str, path: str) -> Any | None:
+        """The cached ParsedFile for ``key`` (with ``path`` as its path), or None on a miss or a bad entry."""
+        from .adapters.terraform.hcl import ParsedFile
+
+        try:
+            with open(self._entry(key), "rb") as handle:
+                payload = handle.read()
+        except OSError:
+            return None
+        try:
+            parsed = _AstUnpickler(io.BytesIO(payload)).load()
+        except Exception:  # noqa: BLE001 - any corrupt, truncated or foreign entry is a miss
+            return None
+        if not isinstance(parsed, ParsedFile):
+            return None
+        return parsed._replace(path=path)
+
+    def put(self, key: str, parsed: Any) -> None:
+        """Store ``parsed``; a cache that cannot be written is skipped silently (it is only a speed-up)."""
+        if not self._writable:
+            return
+        entry = self._entry(key)
+        try:
+            payload = pickle.dumps(parsed._replace(path=""), protocol=_PICKLE_PROTOCOL)
+        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            return
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(payload)
+                os.replace(temp, entry)
+            except BaseException:
+                _remove_quietly(temp)
+                raise
+        except OSError:
+            self._writable = False
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
