@@ -437,3 +437,20 @@ def test_opaque_principals_narrowed_by_what_they_can_be(principal, public, any_p
                                       "Resource": OBJECTS}))
     assert analysis.aws_public is public
     assert analysis.any_principal is any_principal
+
+
+@pytest.mark.parametrize("reason, decided", [
+    ("aws_iam_role.this.arn is known only after apply", True),
+    ("module.app.aws_iam_role.reader[0].arn is known only after apply", True),
+    ("data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply; "
+     "it is derived from aws_iam_role.this", True),
+    ("data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply; "
+     "it is derived from aws_iam_role.this, var.extra_principal", False),
+    ("var.principal is known only after apply", False),
+    ("aws_s3_bucket.this.arn is known only after apply", False),
+])
+def test_principal_that_is_an_iam_role_created_here_is_not_any_principal(reason: str, decided: bool) -> None:
+    analysis = analyse_policy(single({"Effect": "Allow", "Principal": {"AWS": Unknown(reason)},
+                                      "Action": "s3:GetObject", "Resource": OBJECTS}))
+    assert analysis.any_principal is (False if decided else None)
+    assert analysis.aws_public is (False if decided else None)

@@ -37,12 +37,16 @@ class State(str, Enum):
 
 
 class Unknown:
-    """A raw-tree leaf whose value is known only after apply."""
+    """A raw-tree leaf whose value is known only after apply.
 
-    __slots__ = ("reason",)
+    ``shape`` is the template the value is built from when the gate knows it (``${aws_s3_bucket.b.arn}/*``):
+    the parts around the unknown one still tell what kind of value it is."""
 
-    def __init__(self, reason: str = "known only after apply") -> None:
+    __slots__ = ("reason", "shape")
+
+    def __init__(self, reason: str = "known only after apply", shape: str | None = None) -> None:
         self.reason = reason
+        self.shape = shape
 
     def __repr__(self) -> str:
         return f"Unknown({self.reason!r})"

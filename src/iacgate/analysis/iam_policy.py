@@ -399,10 +399,31 @@ _SUB_PART = r"(?:\$\{[^}]*\}|[^:\s$])*"  # literal text and ${...} references, n
 _DEPLOY_TIME_ARN = re.compile(rf"Fn::Sub arn:{_SUB_PART}:(?:iam|sts)::{_SUB_PART}:\S+")
 
 
+# The ARN (or unique id) of an IAM role or user the configuration creates, known only after apply:
+# one principal, never a wildcard. Terraform configurations and plans word it differently.
+_IAM_ADDRESS = r"(?:module\.[^\s]+?\.)?aws_iam_(?:role|user)\.[\w-]+(?:\[[^\]]*\])?"
+_CREATED_IAM_PRINCIPAL = re.compile(
+    rf"(?P<address>{_IAM_ADDRESS})\.(?:arn|unique_id) is known only after apply")
+_DERIVED_FROM_IAM = re.compile(rf"is known only after apply; it is derived from (?P<address>{_IAM_ADDRESS})")
+
+
+def _created_iam_principal(entry: PrincipalEntry) -> tuple[str, str] | None:
+    value = entry.value
+    if entry.kind != "AWS" or not isinstance(value, Unknown):
+        return None
+    match = _CREATED_IAM_PRINCIPAL.fullmatch(value.reason) or _DERIVED_FROM_IAM.search(value.reason)
+    if match is None or (match.re is _DERIVED_FROM_IAM and match.end() != len(value.reason)):
+        return None
+    return "account", f"principal {match.group('address')} (created by this configuration; its ARN is set at apply)"
+
+
 def _classify_opaque_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple[str, str] | None:
     """What an opaque principal can still be shown to be: every value a ``Fn::If`` or ``Fn::FindInMap``
-    may take, or an ARN template."""
+    may take, an ARN template, or the ARN of an IAM role or user created alongside."""
     value = entry.value
+    created = _created_iam_principal(entry)
+    if created is not None:
+        return created
     if entry.kind == "?" or not isinstance(value, Unresolved):
         return None
     if value.alternatives:
@@ -981,6 +1002,8 @@ def _opaque_object_resource(resources: tuple[Any, ...]) -> bool | None:
         if isinstance(r, Unresolved) and r.expr.rstrip('"').endswith("/*"):
             return True
         if isinstance(r, Unknown) and r.reason.startswith("ARN of bucket ") and r.reason.endswith("/*"):
+            return True
+        if isinstance(r, Unknown) and r.shape is not None and r.shape.strip().strip('"').endswith("/*"):
             return True
     return None
 

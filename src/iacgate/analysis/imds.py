@@ -413,7 +413,8 @@ def _statement_grants(document: Value, label: str, buckets: list[Bucket]) -> lis
             if not is_opaque(resource):
                 patterns.append(str(resource))
                 continue
-            text = getattr(resource, "expr", "") + " " + getattr(resource, "reason", "")
+            text = " ".join(filter(None, (getattr(resource, "expr", ""), getattr(resource, "shape", None),
+                                          getattr(resource, "reason", ""))))
             hits = [b.address for b in buckets if re.search(
                 rf"(?<![\w.-]){re.escape(_strip(b.address))}(?![\w-])", text)]
             # An object ARN built from a bucket ("${aws_s3_bucket.x.arn}/*"), or a plan value derived

@@ -333,6 +333,8 @@ class Instance:
                 value = "".join(pieces)
             else:
                 value = self.eval(part, scope)
+            if isinstance(value, Unknown) and len(parts) > 1 and value.shape is None:
+                return Unknown(value.reason, shape=text)
             if is_opaque(value):
                 return value
             found = first_opaque(value)
