@@ -59,6 +59,24 @@ def test_without_a_source_root_plan_findings_point_at_the_plan() -> None:
     assert located == {(rel(PLAN), None)}
 
 
+def test_a_plan_beside_its_configuration_maps_without_a_source_root(tmp_path: Path) -> None:
+    # `terraform show -json` run where the configuration is, as Atlantis and CI jobs do
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.tf").write_text((ROOT / "main.tf").read_text())
+    (project / "plan.json").write_text(PLAN.read_text())
+    main = project / "main.tf"
+    start = block_start(main, 'resource "aws_s3_bucket" "downloads" {')
+    for data in (report("plan.json", cwd=project),
+                 json.loads(subprocess.run([sys.executable, "-m", "iacgate", "check", "-", "--format", "json"],
+                                           input=PLAN.read_text(), cwd=project, capture_output=True,
+                                           text=True, timeout=120, check=False).stdout)):
+        f = finding(data, "IG-S3-010", "aws_s3_bucket.downloads")
+        assert (f["location"]["file"], f["location"]["line"]) == ("main.tf", start)
+        # the folder declares only the root module: no warning about the rest of the plan
+        assert not any("source root" in e["message"] for e in data["errors"])
+
+
 def test_root_module_resource_points_at_its_block_and_its_satellites(mapped: dict) -> None:
     main = ROOT / "main.tf"
     f = finding(mapped, "IG-S3-010", "aws_s3_bucket.downloads")

@@ -102,7 +102,9 @@ def check(
                                                 "this many bytes (default 256 MiB)."),
     source_root: Optional[str] = typer.Option(None, "--source-root", help="Plans: the folder of the root "
                                               "module the plan was made from; findings then point at "
-                                              "the .tf lines that declare each resource."),
+                                              "the .tf lines that declare each resource (default: the plan "
+                                              "file's folder, or the current one for stdin, when it holds "
+                                              ".tf files)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parsed-file cache."),
     cache_dir: Optional[str] = typer.Option(None, "--cache-dir", help="Folder of the parsed-file cache "
                                             "(default: $XDG_CACHE_HOME/iacgate or ~/.cache/iacgate)."),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +94,26 @@ def _ignore_entries(options: ScanOptions) -> list:  # type: ignore[type-arg]
     return load_ignore_file(path) if path else []
 
 
+def implied_source_root(resources: list[RawResource]) -> str | None:
+    """Where a plan was most likely made from when ``--source-root`` is not given: the folder of the
+    plan file (the current folder for standard input), when it holds ``.tf`` files. Atlantis, CI jobs
+    and people run ``terraform show -json`` there."""
+    from .load import STDIN_NAME
+
+    plan_files = {r.file for r in resources if r.source_kind == "plan"}
+    folders = {os.getcwd() if f == STDIN_NAME else os.path.dirname(os.path.abspath(f)) for f in plan_files}
+    if len(folders) != 1:
+        return None
+    (folder,) = folders
+    try:
+        if not any(name.endswith(".tf") for name in os.listdir(folder)):
+            return None
+    except OSError:
+        return None
+    relative = os.path.relpath(folder)
+    return folder if relative.startswith("..") else relative
+
+
 def scan(paths: list[str], options: ScanOptions) -> ScanReport:
     """Raises ``ValueError`` subclasses (ignore file, baseline) for usage errors."""
     from .baseline import apply_baseline, load_baseline
@@ -117,12 +138,14 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
     _declared_by(findings, subjects)
     subjects_meta = meta_by_address(subjects)
     source_warnings: list[InputError] = []
-    if options.source_root:
+    source_root = options.source_root or implied_source_root(loaded.resources)
+    if source_root:
         from .source_map import map_findings, with_inline_ignores
 
-        findings, source_map = map_findings(findings, loaded.resources, options.source_root)
+        findings, source_map = map_findings(findings, loaded.resources, source_root)
         subjects_meta = with_inline_ignores(subjects_meta, findings, source_map)
-        source_warnings = source_map.warnings
+        # An implied root that declares only part of the plan is not a mistake of the user's.
+        source_warnings = source_map.warnings if options.source_root else []
     findings, suppression_warnings = apply_suppressions(findings, subjects_meta, ignore_entries,
                                                         options.today or dt.date.today())
     if baseline is not None:
