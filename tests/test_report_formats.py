@@ -340,7 +340,7 @@ def test_text_color_only_when_asked_and_input_control_chars_escaped() -> None:
     finding.address = "aws_s3_bucket.x\x1b[2J\rPASS"
     report = apply_gate([finding], [], GateOptions())
     plain = render(report, "text")
-    assert "\x1b" not in plain and "\r" not in plain and "\\x1b[2J PASS" in plain
+    assert "\x1b" not in plain and "\r" not in plain and "\\x1b[2J\\x0dPASS" in plain
     colored = render(report, "text", color=True)
     assert "\x1b[1;31m" in colored and "\x1b[2J" not in colored
     assert escape_control("a\u202eb") == "a\\u202eb"

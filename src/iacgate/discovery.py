@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .raw import InputError
 
@@ -19,6 +18,7 @@ TERRAFORM_SUFFIXES = (".tf", ".tf.json")
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".cfn")
 STDIN = "-"
+NOT_REGULAR_FILE = "not a regular file (a FIFO, device or socket)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,8 @@ def _walk(inputs: Inputs, root: str) -> None:
                 if _kind_by_name(entry.name):
                     inputs.errors.append(InputError(display_path(entry.path),
                                                     "broken or looping symlink"))
+            elif _kind_by_name(entry.name):
+                inputs.errors.append(InputError(display_path(entry.path), f"{NOT_REGULAR_FILE}; not read"))
         stack.extend(reversed(subfolders))
 
 
@@ -124,21 +126,54 @@ def discover(paths: list[str]) -> Inputs:
             continue
         if stat.S_ISDIR(st.st_mode):
             _walk(inputs, raw)
-        else:
+        elif stat.S_ISREG(st.st_mode):
             _add_file(inputs, raw, explicit=True)
+        else:
+            inputs.errors.append(InputError(display_path(raw), f"{NOT_REGULAR_FILE}; not read"))
     for files in inputs.terraform_dirs.values():
         files.sort()
     return inputs
 
 
 def read_bytes(path: str, max_size: int) -> tuple[bytes | None, InputError | None]:
-    """Read a file with a size bound; never raises."""
+    """Read a regular file of at most ``max_size`` bytes; never raises, never blocks.
+
+    Text in UTF-16 or UTF-32 with a byte-order mark (what Windows PowerShell writes when output is
+    redirected) is returned re-encoded as UTF-8."""
     try:
-        size = Path(path).stat().st_size
-        if size > max_size:
-            return None, InputError(path, f"file is {size:,} bytes, above the --max-file-size limit of "
-                                    f"{max_size:,} bytes; not read")
-        with open(path, "rb") as fh:
-            return fh.read(max_size + 1), None
+        # O_NONBLOCK: opening a FIFO swapped in after discovery returns at once instead of waiting.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         return None, InputError(path, f"cannot read file: {exc.strerror or exc}")
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return None, InputError(path, f"{NOT_REGULAR_FILE}; not read")
+            if st.st_size > max_size:
+                return None, InputError(path, f"file is {st.st_size:,} bytes, above the --max-file-size "
+                                        f"limit of {max_size:,} bytes; not read")
+            data = fh.read(max_size + 1)
+    except OSError as exc:
+        return None, InputError(path, f"cannot read file: {exc.strerror or exc}")
+    if len(data) > max_size:
+        return None, InputError(path, f"file grew above the --max-file-size limit of {max_size:,} bytes "
+                                "while being read; not read")
+    return _utf8_from_bom(path, data)
+
+
+_UNICODE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                 (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _utf8_from_bom(path: str, data: bytes) -> tuple[bytes | None, InputError | None]:
+    """UTF-16 / UTF-32 text that starts with a byte-order mark, as UTF-8; other bytes unchanged."""
+    for bom, encoding in _UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).encode("utf-8"), None
+            except UnicodeDecodeError as exc:
+                line = data[:exc.start].decode(encoding, "replace").count("\n") + 1
+                return None, InputError(path, f"starts with a {encoding.upper()} byte-order mark but is not "
+                                        f"valid {encoding.upper()} text", line)
+    return data, None

@@ -9,6 +9,8 @@ from pathlib import Path
 _NOT_LOCAL = re.compile(r"^(?:-|<[^>]*>)$|::|^[A-Za-z][A-Za-z0-9+.-]*://")
 # C0 and C1 control characters, DEL, and the Unicode bidi overrides/isolates that reorder text.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The same, with tabs and every kind of line break: a name or path must stay on its own line, visibly.
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def is_local_path(file: str | None) -> bool:
@@ -33,11 +35,21 @@ def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None) ->
         return absolute.as_posix()
 
 
+def _spelled(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def escape_control(text: str) -> str:
     """Terminal control characters (escape sequences, carriage returns, bidi overrides) spelled
     out, so input cannot move the cursor, recolour or rewrite what the user reads."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
-                        else f"\\u{ord(m.group(0)):04x}", text)
+    return _CONTROL.sub(_spelled, text)
+
+
+def escape_name(text: str) -> str:
+    """A file path or resource address with every control character spelled out, line breaks and
+    tabs included (``ev\\x0ail.tf``), so it reads as the one name it is."""
+    return _CONTROL_OR_BREAK.sub(_spelled, text)
 
 
 def one_line(text: str) -> str:

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from ..findings import SEVERITIES, ScanReport
-from .common import one_line, span
+from .common import escape_control, one_line, span
 from .json_report import report_data
 
 MAX_CHARS = 65_536
@@ -20,14 +20,14 @@ _VERDICT = {"pass": "✅ iacgate: PASS", "fail": "❌ iacgate: FAIL", "error": "
 
 def md(text: Any) -> str:
     """Inline Markdown text that renders literally: no links, code, tables, HTML or mentions."""
-    escaped = html.escape(one_line("" if text is None else str(text)), quote=False)
+    escaped = html.escape(escape_control(one_line("" if text is None else str(text))), quote=False)
     escaped = _MD_SPECIAL.sub(r"\\\1", escaped)
     return escaped.replace("@", "&#64;")
 
 
 def html_text(text: Any) -> str:
     """Text for inside an HTML element: entities for what HTML or Markdown would act on."""
-    escaped = html.escape(one_line("" if text is None else str(text)), quote=True)
+    escaped = html.escape(escape_control(one_line("" if text is None else str(text))), quote=True)
     return escaped.translate({ord("`"): "&#96;", ord("["): "&#91;", ord("]"): "&#93;",
                               ord("|"): "&#124;", ord("@"): "&#64;"})
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,14 @@ from .json_report import report_data
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 SRCROOT = "%SRCROOT%"
+_LINK_SYNTAX = re.compile(r"[\\\[\]]")
+
+
+def plain_text(text: str) -> str:
+    """A SARIF plain-text message in which input cannot form an embedded link: SARIF viewers turn
+    ``[text](target)`` into a link, so when the text holds ``](`` its brackets (and backslashes)
+    are escaped with a backslash, as SARIF 2.1.0 (3.11.6) prescribes."""
+    return _LINK_SYNTAX.sub(lambda m: "\\" + m.group(0), text) if "](" in text else text
 
 
 def _level(finding: dict[str, Any]) -> str:
@@ -107,7 +116,7 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
         if ev_physical is None:
             continue
         text = " ".join(p for p in (ev["address"] or "", ev["detail"]) if p) or "evidence"
-        related.append({"id": i, "physicalLocation": ev_physical, "message": {"text": text}})
+        related.append({"id": i, "physicalLocation": ev_physical, "message": {"text": plain_text(text)}})
 
     prefix = "[unknown] " if finding["status"] == "unknown" else ""
     result: dict[str, Any] = {
@@ -115,7 +124,7 @@ def _result(finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": _level(finding),
         "kind": "review" if finding["status"] == "unknown" else "fail",
-        "message": {"text": f"{prefix}{finding['message'] or finding['title']}"},
+        "message": {"text": plain_text(f"{prefix}{finding['message'] or finding['title']}")},
         "locations": [location],
         "partialFingerprints": {"iacgateFingerprint/v1": finding["fingerprint"]},
         "properties": {"blocking": finding["blocking"], "status": finding["status"],
@@ -143,7 +152,7 @@ def sarif_data(report: ScanReport, cwd: str | None = None) -> dict[str, Any]:
             rules.append(_rule(finding))
     results = [_result(f, index[f["rule_id"]]) for f in data["findings"]]
     notifications = [{"level": "error" if e.get("kind", "error") == "error" else "warning",
-                      "message": {"text": e["message"]},
+                      "message": {"text": plain_text(e["message"])},
                       **({"locations": [{"physicalLocation": p}]}
                          if (p := _physical(e["file"], e["line"], None)) else {})}
                      for e in data["errors"]]

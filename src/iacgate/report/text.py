@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..findings import ScanReport
-from .common import escape_control, one_line, span
+from .common import escape_control, escape_name, one_line, span
 from .json_report import report_data
 
 _COLORS = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "info": "2",
@@ -13,6 +13,11 @@ _COLORS = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "info"
 
 def _safe(text: Any) -> str:
     return escape_control(one_line("" if text is None else str(text)))
+
+
+def _name(text: Any) -> str:
+    """A path or address: control characters and line breaks spelled out, not folded to spaces."""
+    return escape_name("" if text is None else str(text))
 
 
 def _paint(text: str, style: str, color: bool) -> str:
@@ -45,7 +50,7 @@ def _finding_lines(finding: dict[str, Any], color: bool) -> list[str]:
         lines.append(f"    change: {_safe(finding['change'])}")
     for ev in finding["evidence"]:
         where = span(ev["file"], ev["line"], ev["end_line"])
-        parts = [p for p in (_safe(ev["address"] or ""), _safe(where), _safe(ev["detail"])) if p]
+        parts = [p for p in (_name(ev["address"] or ""), _name(where), _safe(ev["detail"])) if p]
         lines.append(_paint(f"      <- {' | '.join(parts)}", "dim", color))
     summary = (finding.get("remediation") or {}).get("summary")
     if summary:
@@ -68,8 +73,8 @@ def render(report: ScanReport, *, color: bool = False) -> str:
     for (address, rtype), findings in sorted(groups.items(), key=group_order):
         loc = findings[0]["location"]
         where = span(loc["file"], loc["line"], loc["end_line"])
-        out.append(_paint(f"{_safe(address)} ({_safe(rtype)})", "bold", color)
-                   + (f"  {_safe(where)}" if where else ""))
+        out.append(_paint(f"{_name(address)} ({_name(rtype)})", "bold", color)
+                   + (f"  {_name(where)}" if where else ""))
         for finding in findings:
             out.extend(_finding_lines(finding, color))
         out.append("")
@@ -79,7 +84,7 @@ def render(report: ScanReport, *, color: bool = False) -> str:
         for err in data["errors"]:
             kind = err.get("kind", "error")
             where = span(err["file"], err["line"], None) or "<input>"
-            out.append(f"  {kind}: {_safe(where)}: {_safe(err['message'])}")
+            out.append(f"  {kind}: {_name(where)}: {_safe(err['message'])}")
         out.append("")
 
     line = _safe(data["summary"]["text"])

@@ -63,6 +63,9 @@ def decode_plan(path: str, data: bytes) -> tuple[Any, InputError | None]:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        encoding = json.detect_encoding(data)
+        if encoding != "utf-8":  # UTF-16 / UTF-32, as Windows PowerShell redirection writes it
+            data = data.decode(encoding).encode("utf-8")
         return loads(data), None
     except json.JSONDecodeError as exc:  # orjson.JSONDecodeError is a subclass
         return None, InputError(path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",

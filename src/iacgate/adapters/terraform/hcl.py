@@ -176,6 +176,8 @@ class SourceTextError(ValueError):
 
 def decode_source(data: bytes) -> str:
     """The text of a Terraform file; raises SourceTextError for binary or non-UTF-8 content."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceTextError("file is UTF-16 (or UTF-32) text; Terraform reads only UTF-8, so save it as UTF-8")
     if b"\x00" in data:
         raise SourceTextError("file is binary (contains NUL bytes), not Terraform text")
     try:
