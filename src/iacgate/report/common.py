@@ -7,8 +7,9 @@ from pathlib import Path
 
 # Paths that name no file on this machine: stdin, remote module sources, URLs.
 _NOT_LOCAL = re.compile(r"^(?:-|<[^>]*>)$|::|^[A-Za-z][A-Za-z0-9+.-]*://")
-# C0 and C1 control characters, DEL, and the Unicode bidi overrides/isolates that reorder text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the bidi
+# overrides/isolates that reorder text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # The same, with tabs and every kind of line break: a name or path must stay on its own line, visibly.
 _CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
