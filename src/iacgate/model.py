@@ -248,6 +248,7 @@ class Ami(Entity):
     KIND: ClassVar[str] = "ec2_ami"
     image_id: Value = field(default_factory=_absent)
     imds_support: Value = field(default_factory=_absent)
+    hosts_containers: bool = False  # its name or filters show an ECS- or EKS-optimised image
 
 
 @dataclass(eq=False)

@@ -239,11 +239,7 @@ def template_posture(template: LaunchTemplate, defaults: list[InstanceMetadataDe
 
 
 def _ami_hosts_containers(ami: Ami | None) -> bool:
-    if ami is None or ami.raw is None:
-        return False
-    from ..adapters.terraform.aws_ec2 import container_markers_in
-
-    return container_markers_in(ami.raw.attrs.get("filter")) or container_markers_in(ami.raw.attrs.get("name_regex"))
+    return ami is not None and ami.hosts_containers
 
 
 def _version_note(ref: Any) -> str:

@@ -14,7 +14,7 @@ from ...model import (EgressRule, IamPolicy, IamRole, InstanceProfile, LaunchSit
 from ...raw import RawResource
 from ...values import Unresolved, Value, absent, is_opaque, known, unknown
 from ..common import _MISSING, Linker, attr_value, lookup, parse_document, source_of, to_int
-from ..terraform.aws_ec2 import container_markers_in, link_entity, link_security_groups, refs_under
+from ..ec2_links import container_markers_in, link_entity, link_security_groups, refs_under
 
 SITE_KINDS = {
     "AWS::EC2::Instance": "instance",

@@ -8,16 +8,17 @@ and the module's documented defaults (see :data:`MODULE_DEFAULTS`).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from ...model import (Ami, EgressRule, Entity, IamPolicy, IamRole, InstanceMetadataDefaults,
                       InstanceProfile, LaunchSite, LaunchTemplate, LaunchTemplateRef, MetadataOptions,
                       Model, PolicyAttachment, SecurityGroup)
 from ...raw import RawResource
 from .policy_documents import policy_data_sources, policy_value
-from ...values import Unknown, Unresolved, Value, absent, is_opaque, iter_strings, known, unknown, unresolved
+from ...values import Unknown, Unresolved, Value, absent, is_opaque, known, unknown, unresolved
 from ..common import (_MISSING, Linker, attr_value, lookup, parse_document, source_of, strip_index,
                       to_int)
+from ..ec2_links import container_markers_in, link_entity, link_security_groups, opaque_mentions, refs_under
 
 SITE_KINDS = {
     "aws_instance": "instance",
@@ -31,114 +32,6 @@ OPTION_NAMES = ("http_endpoint", "http_tokens", "http_put_response_hop_limit", "
 EC2_INSTANCE_MODULE = "terraform-aws-modules/ec2-instance/aws"
 AUTOSCALING_MODULE = "terraform-aws-modules/autoscaling/aws"
 EKS_NODE_GROUP_MODULE = "terraform-aws-modules/eks/aws//modules/eks-managed-node-group"
-
-
-# ------------------------------------------------------------------ format-neutral helpers
-# (the CloudFormation builder uses these too)
-
-_CONTAINER_MARKERS = re.compile(
-    r"ECS_CLUSTER|/etc/ecs/ecs\.config|/etc/eks/bootstrap\.sh|\bnodeadm\b|node\.eks\.aws|"
-    r"amazon-eks-node|ecs-optimized", re.IGNORECASE)
-
-
-def container_markers_in(tree: Any) -> bool:
-    """True when user data (or an AMI filter) shows the host joins an ECS cluster or EKS."""
-    texts = [text for _, text in iter_strings(tree)]
-    texts += [leaf.expr for leaf in _opaque_leaves(tree) if isinstance(leaf, Unresolved)]
-    for text in texts:
-        if _CONTAINER_MARKERS.search(text) or _CONTAINER_MARKERS.search(_maybe_base64(text)):
-            return True
-    return False
-
-
-def _maybe_base64(text: str) -> str:
-    import base64
-    import binascii
-
-    compact = text.strip()
-    if len(compact) < 16 or not re.fullmatch(r"[A-Za-z0-9+/=\s]+", compact):
-        return ""
-    try:
-        return base64.b64decode(compact, validate=False).decode("utf-8", errors="ignore")
-    except (binascii.Error, ValueError):
-        return ""
-
-
-def _opaque_leaves(tree: Any) -> list[Any]:
-    if is_opaque(tree):
-        return [tree]
-    if isinstance(tree, dict):
-        return [leaf for v in tree.values() for leaf in _opaque_leaves(v)]
-    if isinstance(tree, (list, tuple)):
-        return [leaf for v in tree for leaf in _opaque_leaves(v)]
-    return []
-
-
-def opaque_mentions(value: Value, entities: Iterable[Any]) -> list[Any]:
-    """The entities whose address an opaque value's expression names (``aws_iam_role.web.arn``,
-    ``!GetAtt WebRole.Arn``)."""
-    text = value.reason or ""
-    found = []
-    for entity in entities:
-        address = re.escape(strip_index(entity.address))
-        if re.search(rf"(?<![\w.-]){address}(?![\w-])", text) and entity not in found:
-            found.append(entity)
-    return found
-
-
-def refs_under(raw: RawResource, prefix: str) -> list[str]:
-    """Every address referred to by an attribute at or below ``prefix``."""
-    out: list[str] = []
-    for key, refs in raw.refs.items():
-        if key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "["):
-            out.extend(r for r in refs if r not in out)
-    return out
-
-
-def link_entity(raw: RawResource, path: str, target: Value, candidates: list[Any],
-                linker: Linker[Any], name_from_target: Any = None) -> Any:
-    """The entity an attribute names: by the addresses referred to at or below ``path``, then by
-    the address its unknown value mentions, then by a literal name."""
-    for ref in refs_under(raw, path):
-        hit = linker.by_address(ref)
-        if hit is None:
-            base = strip_index(re.sub(r"\.[a-z_]+$", "", ref)) if ref.count(".") > 1 else strip_index(ref)
-            twins = [c for c in candidates if strip_index(c.address) in (base, strip_index(ref))]
-            hit = twins[0] if len(twins) == 1 else None
-        if hit is not None:
-            return hit
-    if target.opaque:
-        mentioned = opaque_mentions(target, candidates)
-        if len(mentioned) == 1:
-            return mentioned[0]
-    if target.known and isinstance(target.value, str):
-        return linker.link(raw, "\x00", target, name_from_target)
-    return None
-
-
-def link_security_groups(raw: RawResource, values: list[Value], groups: list[SecurityGroup],
-                         linker: Linker[SecurityGroup], attributes: Iterable[str] = (
-                             "vpc_security_group_ids", "security_groups", "security_group_names",
-                             "network_interfaces")) -> list[SecurityGroup]:
-    """The security groups a launch site or template names, by reference or by literal name."""
-    found: list[SecurityGroup] = []
-
-    def add(group: SecurityGroup | None) -> None:
-        if group is not None and group not in found:
-            found.append(group)
-
-    for value in values:
-        if value.opaque:
-            for group in opaque_mentions(value, groups):
-                add(group)
-        elif value.known and isinstance(value.value, str):
-            add(linker.link(raw, "__none__", value))
-    for attribute in attributes:
-        for ref in refs_under(raw, attribute):
-            add(linker.by_address(ref) or next(
-                (g for g in groups if strip_index(g.address) == strip_index(re.sub(r"\.(id|name|group_id)$", "", ref))),
-                None))
-    return found
 
 
 # Metadata option defaults of the terraform-aws-modules registry modules, by version, read from
@@ -410,7 +303,9 @@ def _ami(raw: RawResource) -> Ami:
         elif raw.source_kind != "plan" or support.opaque:
             support = unknown("the data source is read at plan time and the configuration does not "
                               "filter on imds-support", source_of(raw, "imds_support"))
-    return Ami(**_entity_args(raw), image_id=attr_value(raw, "id"), imds_support=support)
+    return Ami(**_entity_args(raw), image_id=attr_value(raw, "id"), imds_support=support,
+               hosts_containers=container_markers_in(raw.attrs.get("filter"))
+               or container_markers_in(raw.attrs.get("name_regex")))
 
 
 def _ami_filter_value(raw: RawResource, name: str) -> Value | None:
