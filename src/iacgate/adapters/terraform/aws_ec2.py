@@ -133,6 +133,20 @@ def _attr(raw: RawResource, path: str, **kwargs: Any) -> Value:
     return attr_value(raw, path, **kwargs)
 
 
+_AWS_MANAGED_SHAPE = re.compile(r'"?arn:\$\{[^}]*\}:iam::aws:policy/(?P<path>[\w+=,.@/-]+)"?')
+
+
+def _aws_managed_arn(raw: RawResource, path: str) -> Value:
+    """An AWS managed policy ARN whose partition is read at plan time
+    (``arn:${data.aws_partition.current.partition}:iam::aws:policy/NAME``) is still that policy."""
+    leaf = lookup(raw.attrs, path)
+    if isinstance(leaf, Unknown) and leaf.shape is not None:
+        match = _AWS_MANAGED_SHAPE.fullmatch(leaf.shape.strip())
+        if match:
+            return known(f"arn:aws:iam::aws:policy/{match.group('path')}", source_of(raw, path))
+    return attr_value(raw, path)
+
+
 def _hop(value: Any) -> int:
     return to_int(value)
 
@@ -158,9 +172,19 @@ def metadata_options(raw: RawResource, prefix: str = "metadata_options") -> Meta
         if raw.source_kind == "plan" and value.state.value == "unknown" and not is_opaque(block):
             # Optional+Computed inside a configured block: unset here, decided by precedence.
             configured = raw.meta.get("config_blocks", {}).get(prefix)
-            if isinstance(configured, (list, tuple, set)) and name not in configured:
+            if isinstance(configured, (list, tuple, set, frozenset)) and name not in configured:
                 value = absent(source_of(raw, f"{prefix}.{name}"))
         setattr(options, name, value)
+    return options
+
+
+def _provider_endpoint_default(raw: RawResource, options: MetadataOptions | None) -> MetadataOptions | None:
+    """``aws_instance`` / ``aws_spot_instance_request``: a written ``metadata_options`` block without
+    ``http_endpoint`` launches with the provider's default ``enabled`` (a plan shows it), which
+    overrides an account default that disables the endpoint."""
+    if options is None or not options.http_endpoint.absent or raw.source_kind == "plan":
+        return options
+    options.http_endpoint = known("enabled", source_of(raw, "metadata_options.http_endpoint (provider default)"))
     return options
 
 
@@ -234,6 +258,7 @@ def _site(raw: RawResource) -> LaunchSite:
     site = LaunchSite(**_entity_args(raw), site_kind=kind, metadata_options=metadata_options(raw),
                       user_data=_user_data(raw))
     if kind in ("instance", "spot_instance_request"):
+        site.metadata_options = _provider_endpoint_default(raw, site.metadata_options)
         site.image_id = attr_value(raw, "ami")
         site.iam_instance_profile = _attr(raw, "iam_instance_profile")
         site.security_group_refs = (_list_values(raw, "vpc_security_group_ids")
@@ -408,7 +433,7 @@ class _Iam:
                     role = self.link_role(raw, "\x00", value)
                     if role is not None and role not in targets:
                         targets.append(role)
-            arn = attr_value(raw, "policy_arn")
+            arn = _aws_managed_arn(raw, "policy_arn")
             for role in targets:
                 role.satellites.append(Entity(**_entity_args(raw)))
                 self._attach(role, raw, "policy_arn", arn.with_sources([raw.source]))

@@ -20,11 +20,13 @@ from ...raw import InputError
 from ...values import Unknown, Unresolved, contains_opaque, is_opaque
 from . import functions as fn
 from .functions import EvalFailure, first_opaque
+from .types import convert as convert_to_type
 from .hcl import (Attribute, BinOp, Block, Call, Cond, ForExpr, Invalid, Lit, Name, ObjectExpr,
                   Template, TemplateFor, TemplateIf, Traversal, TupleExpr, UnOp, parse_template_text)
 
 MAX_GUARD_DEPTH = 64
 MAX_MODULE_DEPTH = 16
+MAX_INSTANCES = 10_000  # count above this: one instance with an unknown key stands for them all
 RESOURCE_META_ARGS = frozenset({"count", "for_each", "depends_on", "lifecycle", "provider"})
 MODULE_META_ARGS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _SCOPE_ROOTS = frozenset({"var", "local", "module", "data", "path", "terraform", "count", "each", "self"})
@@ -333,8 +335,8 @@ class Instance:
                 value = "".join(pieces)
             else:
                 value = self.eval(part, scope)
-            if isinstance(value, Unknown) and len(parts) > 1 and value.shape is None:
-                return Unknown(value.reason, shape=text)
+            if isinstance(value, Unknown) and len(parts) > 1:
+                return Unknown(value.reason, shape=self._template_shape(parts, scope))
             if is_opaque(value):
                 return value
             found = first_opaque(value)
@@ -344,6 +346,29 @@ class Instance:
                 out.append(fn.to_string(value))
             except fn._Failure as exc:
                 return EvalFailure(text, str(exc))
+        return "".join(out)
+
+    def _template_shape(self, parts: tuple, scope: dict[str, Any]) -> str:
+        """The template with what is known filled in and the rest left as ``${...}`` (or as the
+        shape of an unknown part), e.g. ``arn:${local.partition}:iam::aws:policy/ReadOnlyAccess``."""
+        out: list[str] = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            if isinstance(part, (TemplateIf, TemplateFor)):
+                out.append("${...}")
+                continue
+            value = self.eval(part, scope)
+            if isinstance(value, Unknown) and value.shape is not None:
+                out.append(value.shape)
+            elif is_opaque(value) or first_opaque(value) is not None:
+                out.append("${" + _expr_text(part) + "}")
+            else:
+                try:
+                    out.append(fn.to_string(value))
+                except fn._Failure:
+                    out.append("${" + _expr_text(part) + "}")
         return "".join(out)
 
     def _conditional(self, expr: Cond, scope: dict[str, Any]) -> Any:
@@ -380,6 +405,10 @@ class Instance:
                 return EvalFailure(_expr_text(expr), str(exc))
         right = self.eval(expr.right, scope)
         if op in ("==", "!="):
+            if (left is None or right is None) and not (is_opaque(left) or is_opaque(right)):
+                # null-ness is known even when parts of a collection or object are not
+                equal = left is right
+                return equal if op == "==" else not equal
             found = first_opaque(left) or first_opaque(right)
             if found is not None:
                 return found
@@ -610,6 +639,9 @@ class Instance:
                 number = int(fn.to_number(value))
             except fn._Failure:
                 return _Instances("unknown", reason=f"count = {count.text} is not a number", repeat="count")
+            if number > MAX_INSTANCES:  # analysed as one instance whose key is unknown
+                return _Instances("unknown", repeat="count", reason=f"count = {count.text} is {number:,}, "
+                                  f"above the {MAX_INSTANCES:,} instances the gate expands")
             return _Instances("count", tuple(range(max(number, 0))))
         if for_each is not None:
             value = self.eval(for_each.expr, {})
@@ -771,6 +803,18 @@ class Instance:
         return self._memoised(("var", name), f"{self.prefix}var.{name}", where, lambda: self._var_value(name))
 
     def _var_value(self, name: str) -> Any:
+        value = self._given_var_value(name)
+        declared = self.module.variables.get(name)
+        if value is None and declared is not None and _not_nullable(declared):
+            default = declared.block.attribute("default")
+            if default is not None:  # `nullable = false`: a null from the caller takes the default
+                value = self.eval(default.expr, {})
+        type_attr = declared.block.attribute("type") if declared is not None else None
+        if type_attr is None:
+            return value
+        return convert_to_type(value, type_attr.expr, lambda expr: self.eval(expr, {}))
+
+    def _given_var_value(self, name: str) -> Any:
         declared = self.module.variables.get(name)
         if self.call is not None:
             call_name, call_decl, call_key = self.call
@@ -1218,6 +1262,11 @@ def _expr_text(expr: Any) -> str:
     if isinstance(expr, Template):
         return json.dumps(_template_text(expr))
     return "expression"
+
+
+def _not_nullable(declared: Declared) -> bool:
+    attribute = declared.block.attribute("nullable")
+    return attribute is not None and isinstance(attribute.expr, Lit) and attribute.expr.value is False
 
 
 def _convert_var(value: Any, declared: Declared | None) -> Any:
