@@ -111,7 +111,7 @@ def _norm(name: str) -> str:
 
 def _secret_name(name: str) -> bool:
     n = _norm(name)
-    return ("secretaccesskey" in n or "secretkey" in n or n.startswith("awssecret") or n == "secret")
+    return ("secretaccesskey" in n or "secretkey" in n or n.startswith("awssecret") or n.endswith("secret"))
 
 
 def _token_name(name: str) -> bool:
@@ -352,13 +352,17 @@ def _scan_resource(resource: RawResource) -> list[_Raw]:
         if key in resource.meta:
             for path, name, leaf in _walk(resource.meta[key], key, ""):
                 found.extend(_scan_leaf(path, name, leaf, named_setup))
-    # A 40-character secret next to a key id in the same holder, whatever its name.
-    if any(r.type == ACCESS_KEY_ID and r.form == FORM_KEY for r in found):
+    # A 40-character secret next to a key id in the same holder, whatever its name, unless a value
+    # named as the secret was already found (other 40-character strings are then ids, not keys).
+    if any(r.type == ACCESS_KEY_ID and r.form == FORM_KEY for r in found) and not any(
+            r.type == SECRET_ACCESS_KEY and r.form == FORM_KEY for r in found):
         for path, name, leaf in _walk(resource.attrs, "", _holder_name(resource)):
-            if isinstance(leaf, str):
-                for match in SECRET_CANDIDATE_RE.finditer(leaf):
+            text = leaf.expr if isinstance(leaf, Unresolved) else leaf
+            if isinstance(text, str):
+                for match in SECRET_CANDIDATE_RE.finditer(text):
                     if looks_like_secret_key(match.group(0)):
-                        found.append(_Raw(path, SECRET_ACCESS_KEY, match.group(0), "plain", FORM_KEY,
+                        found.append(_Raw(path, SECRET_ACCESS_KEY, match.group(0),
+                                          "expression" if text is not leaf else "plain", FORM_KEY,
                                           (match.group(0),)))
     return _dedupe(found)
 

@@ -154,13 +154,27 @@ def _load(path: str, plan: dict[str, Any], result: LoadResult) -> None:
         if config is not None:
             # Which arguments the configuration writes: a computed argument the configuration does
             # not set shows as unknown in the plan, which means "not configured here".
-            resource.meta["config_keys"] = frozenset(_dict(config.get("expressions")))
+            expressions = _dict(config.get("expressions"))
+            resource.meta["config_keys"] = frozenset(expressions)
+            resource.meta["config_blocks"] = _block_keys(expressions)
         if instance.module:
             resource.meta["module_source"] = resolver.module_sources(instance.module_path)
         result.resources.append(resource)
     result.resources.extend(_variables(path, plan, modules))
     result.resources.extend(_providers(path, plan))
     result.resources.extend(_outputs(path, plan, resolver))
+
+
+def _block_keys(expressions: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """The arguments each nested block of the configuration writes (``metadata_options`` ->
+    ``{"http_tokens"}``): a computed argument of a written block that the block leaves out shows
+    as unknown in the plan, which means "not configured here" too."""
+    blocks: dict[str, frozenset[str]] = {}
+    for key, value in expressions.items():
+        items = _list(value)
+        if items and all(isinstance(item, dict) for item in items):
+            blocks[key] = frozenset(name for item in items for name in item)
+    return blocks
 
 
 def _config_address(mode: str, resource_type: str, name: str) -> str:
