@@ -5,6 +5,7 @@ gate can detect as key material it can also remove from its own messages.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 # Prefixes of AWS access key ids that come with a secret (AKIA long-lived, ASIA temporary, ABIA STS
@@ -41,11 +42,23 @@ def looks_like_secret_key(token: str) -> bool:
             and any(c.isdigit() or c in "/+" for c in token))
 
 
+# No shape scrub() removes is shorter than this: a key id is 20 characters, a secret 40, and an
+# assignment at least a 9-character name, a separator and a 16-character value.
+_SHORTEST_REDACTED = 20
+
+
 def scrub(text: str) -> str:
     """Redact anything in free text that looks like an AWS key id, a secret access key or a value
     assigned to a secret-bearing name; leave ARNs, hashes, UUIDs and ordinary words alone."""
-    if not text:
+    if not text or len(text) < _SHORTEST_REDACTED:
         return text
+    return _scrub_text(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _scrub_text(text: str) -> str:
+    """:func:`scrub` of a string long enough to hold a secret; reports repeat their paths,
+    addresses and messages, so each distinct string is scrubbed once."""
     text = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + m.group(2) + redact(m.group(3)), text)
     text = KEY_ID_RE.sub(lambda m: redact(m.group(0)), text)
     return SECRET_CANDIDATE_RE.sub(

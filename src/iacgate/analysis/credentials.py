@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import zlib
@@ -105,8 +106,13 @@ class _Raw:
     needles: tuple[str, ...]  # texts to look for in the file to find the line, best first
 
 
+@functools.lru_cache(maxsize=8192)
 def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """``name`` lower case, letters and digits only (attribute names repeat: computed once each)."""
+    return _NOT_NAME_CHAR.sub("", name.lower())
+
+
+_NOT_NAME_CHAR = re.compile(r"[^a-z0-9]")
 
 
 def _secret_name(name: str) -> bool:

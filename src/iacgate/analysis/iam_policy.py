@@ -9,6 +9,7 @@ what is safe.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import json
 import re
@@ -339,11 +340,16 @@ _ALL_REPRESENTATIVE = tuple(a for kind in ACCESS_KINDS for a in REPRESENTATIVE_A
 _ALL_ACTION_PATTERNS = ("*", "s3:*")
 
 
+@functools.lru_cache(maxsize=4096)
+def _glob_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
+    """The compiled form of an IAM glob; policies repeat the same few patterns many times."""
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile(regex, re.DOTALL | (0 if case_sensitive else re.IGNORECASE))
+
+
 def glob_match(pattern: str, text: str, *, case_sensitive: bool = False) -> bool:
     """IAM-style glob: ``*`` any run, ``?`` one character, nothing else special."""
-    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
-    return re.fullmatch(regex, text, flags) is not None
+    return _glob_regex(pattern, case_sensitive).fullmatch(text) is not None
 
 
 def _known_strings(items: Iterable[Any]) -> list[str]:
