@@ -485,3 +485,51 @@ def test_resource_names_with_markdown_html_and_ansi_cannot_inject(tmp_path: Path
 
     names = {case.get("name") for case in ET.fromstring(junit).iter("testcase")}
     assert f"aws_s3_bucket.{label}" in names and "\x1b" not in junit
+
+
+# -------------------------------------------------------------------------- evaluation bombs
+
+
+def _doubling_locals(levels: int) -> str:
+    names = [f"l{i}" for i in range(levels + 1)]
+    lines = [f'  {names[0]} = "{"x" * 100}"'] + [f'  {names[i + 1]} = "${{local.{names[i]}}}${{local.{names[i]}}}"'
+                                                for i in range(levels)]
+    return "locals {\n" + "\n".join(lines) + "\n}\n"
+
+
+@pytest.mark.parametrize("bomb, bucket", [
+    ("", "1000000000"),  # count of a billion
+    ('locals {\n  s = format("%0999999999d", 1)\n}\n', "local.s"),
+    ('locals {\n  a = join("", [for i in range(1000) : "xxxxxxxxxx"])\n  b = join("", [for i in range(1000) : local.a])\n'
+     '  c = join("", [for i in range(1000) : local.b])\n}\n', "local.c"),
+    (_doubling_locals(26), "local.l26"),  # 100 characters doubled 26 times: 6.7 GB
+    ('locals {\n  a = indent(999999999, "x\\ny")\n}\n', "local.a"),
+], ids=["count", "format-width", "join-of-joins", "doubling-template", "indent"])
+def test_terraform_expressions_that_would_exhaust_memory_are_bounded(tmp_path: Path, bomb: str, bucket: str) -> None:
+    """The bucket is still judged (its public ACL found); the runaway value is not built."""
+    if bomb:
+        body = bomb + PUBLIC_TF.replace('bucket = "site"', f"bucket = {bucket}")
+    else:
+        body = PUBLIC_TF.replace('bucket = "site"', f'count  = {bucket}\n  bucket = "site-${{count.index}}"')
+    write(tmp_path / "stack" / "main.tf", body)
+    run = check(tmp_path, "stack")
+    assert run.returncode in (1, 2), run.stderr[-2000:]
+    data = run.report()
+    assert any(address.startswith("aws_s3_bucket.site") for address in public_acl_addresses(data)), data["findings"]
+
+
+def test_module_source_with_a_nul_character_is_reported(tmp_path: Path) -> None:
+    write(tmp_path / "stack" / "main.tf", 'module "m" {\n  source = "./sub\\u0000x"\n}\n' + PUBLIC_TF)
+    run = check(tmp_path, "stack")
+    assert run.returncode in (1, 2) and "aws_s3_bucket.site" in public_acl_addresses(run.report())
+
+
+def test_policy_document_blocks_of_the_wrong_type_do_not_crash() -> None:
+    """Found by fuzz/fuzz_plan.py: a plan's policy document data source with odd-typed blocks."""
+    from iacgate.adapters.terraform.evaluate import render_policy_document
+
+    for statement in ({"condition": 5, "principals": 7}, {"condition": [{"test": ["x"], "variable": "v"}]},
+                      {"condition": [{"test": "StringEquals", "variable": {"a": 1}, "values": []}]},
+                      {"principals": [{"type": {"AWS": "*"}, "identifiers": ["*"]}]}):
+        rendered = render_policy_document({"statement": [statement]})
+        assert rendered is not None

@@ -309,6 +309,7 @@ class Instance:
 
     def _template(self, parts: tuple, scope: dict[str, Any], text: str) -> Any:
         out: list[str] = []
+        size = 0  # characters so far: doubling templates must not exhaust memory
         for part in parts:
             if isinstance(part, str):
                 out.append(part)
@@ -321,6 +322,7 @@ class Instance:
             elif isinstance(part, TemplateFor):
                 collection = self.eval(part.collection, scope)
                 pieces: list[str] = []
+                total = 0
                 for key, item in _iterate(collection):
                     inner = dict(scope)
                     inner[part.value_var] = item
@@ -330,6 +332,10 @@ class Instance:
                     if is_opaque(piece):
                         return piece
                     pieces.append(piece)
+                    total += len(piece)
+                    if total > fn.MAX_STRING_CHARS:
+                        return EvalFailure(text, "the template's for loop builds a string above "
+                                                 f"{fn.MAX_STRING_CHARS:,} characters")
                 if is_opaque(collection):
                     return collection
                 value = "".join(pieces)
@@ -346,6 +352,9 @@ class Instance:
                 out.append(fn.to_string(value))
             except fn._Failure as exc:
                 return EvalFailure(text, str(exc))
+            size += len(out[-1])
+            if size > fn.MAX_STRING_CHARS:
+                return EvalFailure(text, f"the template builds a string above {fn.MAX_STRING_CHARS:,} characters")
         return "".join(out)
 
     def _template_shape(self, parts: tuple, scope: dict[str, Any]) -> str:
@@ -1415,10 +1424,10 @@ def _render_statement(statement: Any) -> Any:
     for key, json_key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
         blocks = statement.get(key)
         if blocks:
-            out[json_key] = _render_principals(blocks)
+            out[json_key] = _render_principals(_as_list(blocks))
     conditions = statement.get("condition")
     if conditions:
-        out["Condition"] = _render_conditions(conditions)
+        out["Condition"] = _render_conditions(_as_list(conditions))
     return out
 
 
@@ -1430,6 +1439,8 @@ def _render_principals(blocks: list[Any]) -> Any:
         kind, identifiers = block.get("type"), block.get("identifiers")
         if is_opaque(kind):
             return kind
+        if not isinstance(kind, str):
+            return block
         if kind == "*":
             return "*"
         if is_opaque(identifiers):
@@ -1450,6 +1461,8 @@ def _render_conditions(blocks: list[Any]) -> Any:
         test, variable, values = block.get("test"), block.get("variable"), block.get("values")
         if is_opaque(test) or is_opaque(variable):
             return test if is_opaque(test) else variable
+        if not isinstance(test, str) or not isinstance(variable, str):
+            return block
         operator = out.setdefault(test, {})
         if variable in operator and not is_opaque(values) and not is_opaque(operator[variable]):
             previous = _as_list(operator[variable])

@@ -228,6 +228,9 @@ def _json_numbers(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Strings
 
+# Terraform pads and joins to any size; the gate refuses sizes that only serve to exhaust memory.
+MAX_FORMAT_WIDTH = 10_000
+MAX_STRING_CHARS = 16 * 1024 * 1024
 _FORMAT_RE = re.compile(r"%(%|[-+ #0]*\d*(?:\.\d+)?[vdsqftxXobeEgG])")
 
 
@@ -247,6 +250,8 @@ def _format(fmt: Any, *args: Any) -> str:
         position += 1
         verb = spec[-1]
         flags = spec[:-1]
+        if any(int(width) > MAX_FORMAT_WIDTH for width in re.findall(r"\d+", flags)):
+            raise _Failure(f"format() width or precision above {MAX_FORMAT_WIDTH:,}")
         if verb in "vs":
             if verb == "v" and not isinstance(value, (str, int, float, bool)):
                 return json_encode(value)
@@ -330,7 +335,10 @@ def _join(sep: Any, *lists: Any) -> str:
     items: list[str] = []
     for value in lists:
         items.extend(to_string(v) for v in _list(value))
-    return to_string(sep).join(items)
+    separator = to_string(sep)
+    if sum(map(len, items)) + len(separator) * max(len(items) - 1, 0) > MAX_STRING_CHARS:
+        raise _Failure(f"join() would build a string above {MAX_STRING_CHARS:,} characters")
+    return separator.join(items)
 
 
 def _title(text: Any) -> str:
@@ -338,6 +346,8 @@ def _title(text: Any) -> str:
 
 
 def _indent(spaces: Any, text: Any) -> str:
+    if int(to_number(spaces)) > MAX_FORMAT_WIDTH:
+        raise _Failure(f"indent() above {MAX_FORMAT_WIDTH:,} spaces")
     pad = " " * int(to_number(spaces))
     return to_string(text).replace("\n", "\n" + pad)
 

@@ -105,7 +105,7 @@ class _Loader:
         if files is None:
             try:
                 names = sorted(os.listdir(directory))
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a module source holding a NUL character
                 self.modules[key] = None
                 return None
             files = [os.path.join(directory, n) for n in names if n.endswith(CONFIG_SUFFIXES)]
