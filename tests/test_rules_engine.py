@@ -335,3 +335,11 @@ def test_select_skip_and_min_severity() -> None:
 def test_unmatched_selectors_flag_typos() -> None:
     assert unmatched_selectors(selection_rules(), ["IG-S3-001", "IG-S3-999", "s3-tls"]) == [
         "IG-S3-999", "s3-tls"]
+
+
+def test_a_huge_value_is_cut_in_messages() -> None:
+    huge = "x" * 100_000
+    subject = bucket({"policy.any_principal": known(True, POLICY_SRC), "name": known(huge, BUCKET_SRC)})
+    [finding] = evaluate([rule()], [subject], {})
+    assert len(finding.message) < 5000
+    assert "(95904 more characters)" in finding.message

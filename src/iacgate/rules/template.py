@@ -48,12 +48,23 @@ class Template:
             if isinstance(part, str):
                 out.append(part)
             elif part.kind == "fact":
-                out.append(scrub(_render_fact(subject.facts, part)))
+                out.append(capped(scrub(_render_fact(subject.facts, part))))
             elif part.kind == "param":
-                out.append(scrub(render_plain(params.get(part.key))))
+                out.append(capped(scrub(render_plain(params.get(part.key)))))
             else:
-                out.append(scrub(_subject_field(subject, part.key, extra)))
+                out.append(capped(scrub(_subject_field(subject, part.key, extra))))
         return "".join(out)
+
+
+MAX_PLACEHOLDER_CHARS = 4096
+
+
+def capped(text: str) -> str:
+    """A placeholder's text, cut to :data:`MAX_PLACEHOLDER_CHARS` so that a huge input value (a
+    20 MB string in a template) cannot multiply into every message that shows it."""
+    if len(text) <= MAX_PLACEHOLDER_CHARS:
+        return text
+    return f"{text[:MAX_PLACEHOLDER_CHARS]}... ({len(text) - MAX_PLACEHOLDER_CHARS} more characters)"
 
 
 def parse_template(text: str) -> Template:
