@@ -254,7 +254,7 @@ def test_glob_match_only_star_and_question_mark_are_special() -> None:
     ("2600:1f00::/32", False, True),
     ("2600:1f18::/47", False, True),
     ("2600:1f18:1234::/48", False, False),
-    ("fc00::/8", False, False),
+    ("fc00::/8", True, False),  # broader than /32; AWS excepts only RFC 1918 ranges
     ("2000::/3", True, False),
 ])
 def test_source_ip_widths(cidr: str, aws_public: bool, broad: bool) -> None:

@@ -454,6 +454,9 @@ def _classify_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple
         narrowed = _classify_opaque_principal(entry, literal_variables)
         if narrowed is not None:
             return narrowed
+        fixed = _fixed_at_deploy(value) if entry.kind != "?" else None
+        if fixed is not None:
+            return _classify_principal(PrincipalEntry(entry.kind, fixed), literal_variables)
         return "unknown", f"Principal is {_opaque_text(value)}"
     text = str(value)
     if entry.kind == "*" or (entry.kind == "AWS" and text == "*"):
@@ -523,10 +526,54 @@ class _Pin:
     networks: tuple[IpNetwork, ...] = ()  # aws:SourceIp pins
 
 
+# Placeholders that stand for one value filled in at deploy or plan time, never a wildcard and never an
+# IAM policy variable (those are written ${aws:...}): CloudFormation pseudo parameters kept inside
+# Fn::Sub / Fn::Join; Terraform references to the data sources that read the account, partition and
+# region of the credentials; and the id or ARN AWS gives a resource the configuration creates.
+_MODULE_PATH = r"(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*"
+_INSTANCE = r"\.[\w-]+(?:\[[^\]]*\])?\."
+_FIXED_DATA_REF = _MODULE_PATH + r"data\.aws_(?:caller_identity|partition|region)" + _INSTANCE + r"\w+"
+_ACCOUNT_DATA_REF = _MODULE_PATH + r"data\.aws_caller_identity" + _INSTANCE + "account_id"
+_CREATED_REF = _MODULE_PATH + r"aws_\w+" + _INSTANCE + "(?:id|arn)"
+_DEPLOY_PLACEHOLDER = re.compile(
+    rf"\$\{{(?:AWS::(?:AccountId|Region|Partition|URLSuffix|StackName|StackId)|{_FIXED_DATA_REF})\}}")
+_FIXED_PLACEHOLDER = re.compile(rf"{_DEPLOY_PLACEHOLDER.pattern}|\$\{{{_CREATED_REF}\}}")
+_ACCOUNT_PLACEHOLDER = re.compile(rf"\$\{{(?:AWS::AccountId|{_ACCOUNT_DATA_REF})\}}")
+_FIXED_UNKNOWN = re.compile(rf"(?P<ref>{_FIXED_DATA_REF}) (?:\(the account of the credentials\) is known "
+                            r"only at plan time|is known only after the data source \S+ is read)"
+                            rf"|(?P<created>{_CREATED_REF}) is known only after apply")
+_CFN_FIXED_PSEUDO = frozenset({"AWS::AccountId", "AWS::Region", "AWS::StackName", "AWS::StackId"})
+
+
+def _fixed_at_deploy(leaf: Any, *, created: bool = False) -> str | None:
+    """The text of an opaque leaf that is one fixed value set at deploy or plan time (the account id
+    of the stack or of the credentials, an ARN built from it; with ``created``, also the id or ARN of
+    a resource the configuration creates), with placeholders for the parts set then; None when the
+    leaf may be anything."""
+    if not isinstance(leaf, Unknown):
+        return None
+    if leaf.reason in _CFN_FIXED_PSEUDO:
+        return f"${{{leaf.reason}}}"
+    placeholders = _FIXED_PLACEHOLDER if created else _DEPLOY_PLACEHOLDER
+    if leaf.shape is not None:
+        shape = leaf.shape.strip()
+        return shape if "${" in shape and "${" not in placeholders.sub("", shape) else None
+    match = _FIXED_UNKNOWN.fullmatch(leaf.reason)
+    if match is None or (match.group("created") and not created):
+        return None
+    return f"${{{match.group('ref') or match.group('created')}}}"
+
+
+def _fill_fixed_placeholders(text: str) -> str:
+    """``text`` with each fixed placeholder replaced by a stand-in of its kind (an account id by a
+    12-digit number), so that shape tests see a fixed value."""
+    return _FIXED_PLACEHOLDER.sub("fixed", _ACCOUNT_PLACEHOLDER.sub("000000000000", text))
+
+
 def _is_fixed(text: str, literal_variables: bool) -> bool:
     if "*" in text or "?" in text:
         return False
-    return literal_variables or "${" not in text
+    return literal_variables or "${" not in _fill_fixed_placeholders(text)
 
 
 def _evaluate_clause(clause: ConditionClause, context: str, literal_variables: bool) -> _Pin:
@@ -552,6 +599,9 @@ def _evaluate_clause(clause: ConditionClause, context: str, literal_variables: b
         return _Pin("no", f"{label} does not confine: IpAddress on a non-address key")
     if not clause.values:
         return _Pin("no", f"{label} does not confine: no values")
+    clause = dataclasses.replace(clause, values=tuple(
+        _fixed_at_deploy(v, created=True) or v if is_opaque(v) else v for v in clause.values))
+    label = clause.describe()
     if any(is_opaque(v) for v in clause.values):
         opaque = next(v for v in clause.values if is_opaque(v))
         return _Pin("maybe", f"{clause.operator} {clause.key_as_written} value is {_opaque_text(opaque)}")
@@ -583,8 +633,10 @@ def _evaluate_source_ip(clause: ConditionClause, texts: list[str], literal_varia
             network = ipaddress.ip_network(text.strip(), strict=False)
         except ValueError:
             return _Pin("no", f"aws:SourceIp {text!r} is not an address range (treated as public)")
-        too_wide = network.prefixlen < (8 if network.version == 4 else 32)
-        if too_wide and not network.is_private:
+        # AWS excepts RFC 1918 ranges from the width test, but each of them is a /8 or narrower, so no
+        # range broader than /8 lies inside one: every range broader than /8 (IPv4) or /32 (IPv6) is
+        # public, reserved, unique-local and link-local space included.
+        if network.prefixlen < (8 if network.version == 4 else 32):
             limit = "/8" if network.version == 4 else "/32"
             return _Pin("no", f"aws:SourceIp {network} is broader than {limit}: AWS treats it as public")
         networks.append(network)
@@ -598,8 +650,9 @@ def _evaluate_access_point_arn(clause: ConditionClause, texts: list[str], contex
     for text in texts:
         if _is_fixed(text, literal_variables):
             continue
-        match = _ACCESS_POINT_ARN.match(text)
-        if context == "access_point" or match is None or not literal_variables and "${" in text:
+        filled = _fill_fixed_placeholders(text)
+        match = _ACCESS_POINT_ARN.match(filled)
+        if context == "access_point" or match is None or not literal_variables and "${" in filled:
             where = "an access point policy" if context == "access_point" else "the account id"
             return _Pin("no", f"{label} does not confine: wildcard in {where}")
     return _Pin("confines", f"confined by {label}")
