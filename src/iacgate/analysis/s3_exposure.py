@@ -38,6 +38,15 @@ _ACL_PERMISSION_ACCESS = {
     "WRITE_ACP": frozenset({"acl_change"}),
     "FULL_CONTROL": frozenset({"list", "write", "acl_change"}),
 }
+# ACLs set on one object (Terraform object resources): they expose that object, not the bucket's listing.
+_OBJECT_ACL_TYPES = frozenset({"aws_s3_object", "aws_s3_bucket_object", "aws_s3_object_copy"})
+_OBJECT_PERMISSION_ACCESS = {
+    "READ": frozenset({"read"}),
+    "WRITE": frozenset(),
+    "READ_ACP": frozenset(),
+    "WRITE_ACP": frozenset({"acl_change"}),
+    "FULL_CONTROL": frozenset({"read", "acl_change"}),
+}
 # Policy access kinds as the public exposure kinds.
 _POLICY_ACCESS = {"read": ("read",), "list": ("list",), "write": ("write",), "delete": ("write",),
                   "acl": ("acl_change",), "policy": ("acl_change",), "all": PUBLIC_KINDS}
@@ -267,15 +276,20 @@ def _acl_public(acl: BucketAcl) -> tuple[Verdict, frozenset[str]]:
     canned = acl.canned
     if canned.opaque:
         findings.append(Verdict(None, f"{acl.address} canned ACL: {canned.reason}", sources))
-        access.update(("list", "write"))
+        access.update(("read",) if _is_object_acl(acl) else ("list", "write"))
     elif canned.known and canned.value is not None:
         name = normalise_canned(canned.value)
         if name in _PUBLIC_CANNED:
-            access.update(_PUBLIC_CANNED[name])
             group = "AuthenticatedUsers" if name == "authenticated-read" else "AllUsers"
-            findings.append(Verdict(True, f"{acl.address} sets canned ACL {name} ({group} "
-                                          f"{'READ and WRITE' if 'write' in _PUBLIC_CANNED[name] else 'READ'})",
-                                    sources))
+            if _is_object_acl(acl):
+                access.add("read")
+                findings.append(Verdict(True, f"{acl.address} sets canned ACL {name} on its object ({group} READ)",
+                                        sources))
+            else:
+                access.update(_PUBLIC_CANNED[name])
+                findings.append(Verdict(True, f"{acl.address} sets canned ACL {name} ({group} "
+                                              f"{'READ and WRITE' if 'write' in _PUBLIC_CANNED[name] else 'READ'})",
+                                        sources))
     grants = acl.grants
     if grants.opaque:
         findings.append(Verdict(None, f"{acl.address} grants: {grants.reason}", sources))
@@ -306,8 +320,15 @@ def _grant_public(acl: BucketAcl, grant: Any) -> tuple[Verdict | None, frozenset
         return Verdict(None, f"{acl.address} grants {group} a permission the gate cannot see", sources), \
             frozenset(PUBLIC_KINDS)
     perm = str(permission or "").strip().upper()
+    if _is_object_acl(acl):
+        kinds = _OBJECT_PERMISSION_ACCESS.get(perm, frozenset(PUBLIC_KINDS))
+        return Verdict(True, f"{acl.address} grants {group} {perm} on its object", sources), kinds
     kinds = _ACL_PERMISSION_ACCESS.get(perm, frozenset(PUBLIC_KINDS))
     return Verdict(True, f"{acl.address} grants {group} {perm}", sources), kinds
+
+
+def _is_object_acl(acl: BucketAcl) -> bool:
+    return acl.resource_type in _OBJECT_ACL_TYPES
 
 
 def _applied(entity: Entity) -> bool:
@@ -325,7 +346,7 @@ def _acl_channel(acls: Sequence[BucketAcl], block: EffectiveBlock, disabled: Ver
         public_parts.append(verdict)
         if verdict.value is not False:
             access.update(kinds)
-        if canned.absent and not acl.canned.absent:
+        if canned.absent and not acl.canned.absent and not _is_object_acl(acl):
             canned = acl.canned.with_sources((acl.source,))
     public = any_of(public_parts, "no ACL is declared (a new bucket's ACL is private)")
     applied = any(_applied(a) for a in acls)

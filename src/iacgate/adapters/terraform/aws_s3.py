@@ -169,6 +169,26 @@ def _external_bucket(raw: RawResource, target: Value) -> Bucket:
 
 
 DIRECTORY_BUCKET = "aws_s3_directory_bucket"
+# Objects whose ACL the configuration sets; a public object ACL exposes that object the way a public
+# bucket ACL exposes the bucket, and the same blocks and ownership settings neutralise it.
+OBJECT_TYPES = ("aws_s3_object", "aws_s3_bucket_object", "aws_s3_object_copy")
+# Canned ACLs that grant nothing to AllUsers or AuthenticatedUsers: such an object needs no link.
+_OWNER_ONLY_CANNED = frozenset({"private", "bucket-owner-read", "bucket-owner-full-control", "aws-exec-read"})
+
+
+def _object_acl(raw: RawResource) -> BucketAcl | None:
+    """The ACL an object resource sets (canned ``acl``; ``grant`` blocks of aws_s3_object_copy), or
+    None when it sets none or only an owner-only canned ACL."""
+    acl, grants = _inline(raw, "acl"), _inline(raw, "grant")
+    if not _is_set(grants) and (not _is_set(acl) or (isinstance(acl, str) and acl in _OWNER_ONLY_CANNED)):
+        return None
+    object_acl = BucketAcl(**_entity_args(raw))
+    if _is_set(acl):
+        object_acl.canned = attr_value(raw, "acl")
+    if _is_set(grants):
+        parsed = _grants_from_v3(grants) if isinstance(grants, list) else grants
+        object_acl.grants = _grants_value(raw, "grant", parsed)
+    return object_acl
 
 
 def build_s3(resources: list[RawResource]) -> Model:
@@ -212,6 +232,11 @@ def build_s3(resources: list[RawResource]) -> Model:
                 first = acp[0] if isinstance(acp, list) else acp
                 acl.grants = _grants_value(raw, "access_control_policy", _grants_from_policy(first))
             bucket = owner(raw, acl)
+            if bucket is not None:
+                bucket.acls.append(acl)
+        elif kind in OBJECT_TYPES:
+            acl = _object_acl(raw)
+            bucket = owner(raw, acl) if acl is not None else None
             if bucket is not None:
                 bucket.acls.append(acl)
         elif kind == "aws_s3_bucket_policy":
