@@ -189,3 +189,12 @@ def test_attribute_spans_exclude_trailing_newlines() -> None:
     parsed = parse_file("prod.tfvars", 'a = 1 + 2\nb = [\n  "x",\n]\ncert = <<EOF\nPEM\nEOF\nc = "s" # note\n')
     spans = {a.name: (a.line, a.end_line) for a in parsed.attributes}
     assert spans == {"a": (1, 1), "b": (2, 4), "cert": (5, 7), "c": (8, 8)}
+
+
+def test_invalid_utf8_is_an_input_error_on_its_line(tmp_path) -> None:
+    from iacgate.adapters.terraform.loader import parse_source
+
+    path = str(tmp_path / "main.tf")
+    error = parse_source(path, b'resource "aws_s3_bucket" "b" {\n  bucket = "ok"\n}\n# caf\xe9\n')
+    assert (error.file, error.line) == (path, 4)
+    assert "not valid UTF-8" in error.message

@@ -171,7 +171,9 @@ class ParsedFile(NamedTuple):
 
 
 class SourceTextError(ValueError):
-    pass
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def decode_source(data: bytes) -> str:
@@ -184,7 +186,7 @@ def decode_source(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SourceTextError(f"file is not valid UTF-8 (byte {exc.start}, line {line})") from None
+        raise SourceTextError(f"file is not valid UTF-8 (byte {exc.start}, line {line})", line) from None
     return text.replace("\r\n", "\n")
 
 

@@ -384,7 +384,7 @@ def parse_source(path: str, data: bytes) -> ParsedFile | InputError:
     try:
         text = decode_source(data)
     except SourceTextError as exc:
-        return InputError(path, str(exc))
+        return InputError(path, str(exc), exc.line)
     with _gc_paused():  # the parse makes many short-lived objects and no garbage cycles
         return parse_file(path, text)
 
