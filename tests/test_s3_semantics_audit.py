@@ -1666,6 +1666,90 @@ resource "aws_s3_object" "report" {
               {"block_public_acls": True, "ignore_public_acls": True, "block_public_policy": True},
               {"restrict_public_buckets": True})]),
          {"IG-S3-002": UNKNOWN}, group="account-plan-unknown"),
+    Case("ap-delegation-to-named-role", "S-APP: a request through an access point needs the bucket policy too; "
+         "delegating only for one role does not let the access point's public grant through", tf('''
+        resource "aws_s3_bucket" "b" {
+          bucket = "audit-ap-delegation-to-named-role"
+        }
+
+        resource "aws_s3_bucket_policy" "p" {
+          bucket = aws_s3_bucket.b.id
+          policy = jsonencode({
+            Version = "2012-10-17"
+            Statement = [{
+              Effect    = "Allow"
+              Principal = { AWS = "arn:aws:iam::111122223333:role/analytics" }
+              Action    = "s3:GetObject"
+              Resource  = "${aws_s3_bucket.b.arn}/*"
+              Condition = { StringEquals = { "s3:DataAccessPointAccount" = "111122223333" } }
+            }]
+          })
+        }
+
+        resource "aws_s3_access_point" "ap" {
+          bucket = aws_s3_bucket.b.id
+          name   = "audit-named-role-ap"
+          public_access_block_configuration {
+            block_public_acls       = false
+            block_public_policy     = false
+            ignore_public_acls      = false
+            restrict_public_buckets = false
+          }
+          policy = jsonencode({
+            Version = "2012-10-17"
+            Statement = [{
+              Effect    = "Allow"
+              Principal = "*"
+              Action    = "s3:GetObject"
+              Resource  = "arn:aws:s3:us-east-1:111122223333:accesspoint/audit-named-role-ap/object/*"
+            }]
+          })
+        }
+        '''), {"IG-S3-002": PASS}),
+    Case("ap-delegation-principal-unset", "fail closed: a delegating statement whose principal is not known may "
+         "let the access point's public grant through", tf('''
+        variable "reader" {
+          type = string
+        }
+
+        resource "aws_s3_bucket" "b" {
+          bucket = "audit-ap-delegation-principal-unset"
+        }
+
+        resource "aws_s3_bucket_policy" "p" {
+          bucket = aws_s3_bucket.b.id
+          policy = jsonencode({
+            Version = "2012-10-17"
+            Statement = [{
+              Effect    = "Allow"
+              Principal = { AWS = var.reader }
+              Action    = "s3:GetObject"
+              Resource  = "${aws_s3_bucket.b.arn}/*"
+              Condition = { StringEquals = { "s3:DataAccessPointAccount" = "111122223333" } }
+            }]
+          })
+        }
+
+        resource "aws_s3_access_point" "ap" {
+          bucket = aws_s3_bucket.b.id
+          name   = "audit-unset-ap"
+          public_access_block_configuration {
+            block_public_acls       = false
+            block_public_policy     = false
+            ignore_public_acls      = false
+            restrict_public_buckets = false
+          }
+          policy = jsonencode({
+            Version = "2012-10-17"
+            Statement = [{
+              Effect    = "Allow"
+              Principal = "*"
+              Action    = "s3:GetObject"
+              Resource  = "arn:aws:s3:us-east-1:111122223333:accesspoint/audit-unset-ap/object/*"
+            }]
+          })
+        }
+        '''), {"IG-S3-002": UNKNOWN}),
 ]
 
 

@@ -510,19 +510,26 @@ def _network_origin(ap: AccessPoint) -> Verdict:
 
 
 def _delegates(pairs: Sequence[tuple[PolicyAttachment, PolicyAnalysis]], effective_public: Verdict) -> Verdict:
-    """Does the bucket policy let access points decide (or grant the public itself)?"""
+    """Does the bucket policy let access points decide for anyone (or grant the public itself)?
+
+    A request through an access point needs the bucket policy's permission too, so only a delegating
+    statement open to any principal lets an access point's public grant through; one that names
+    principals lets only those principals through."""
     parts = [effective_public]
     for attachment, analysis in pairs:
         if analysis.unknown_reason is not None:
             continue
-        for statement in analysis.document.statements:
-            if statement.effect == "Deny":
+        for statement, verdict in zip(analysis.document.statements, analysis.statements):
+            if statement.effect == "Deny" or verdict.principal_class not in ("public", "unknown"):
                 continue
             keys = {c.key for c in statement.conditions}
             if keys & {"s3:dataaccesspointaccount", "s3:dataaccesspointarn"}:
-                parts.append(Verdict(True, f"{attachment.address} {statement.label} delegates access control "
-                                           "to access points", (attachment.source,)))
-    return any_of(parts, "the bucket policy does not delegate access to access points")
+                known = verdict.principal_class == "public"
+                text = "delegates access control to access points" if known else (
+                    f"may delegate access control to access points ({'; '.join(verdict.reasons[:1])})")
+                parts.append(Verdict(True if known else None, f"{attachment.address} {statement.label} {text}",
+                                     (attachment.source,)))
+    return any_of(parts, "the bucket policy does not delegate access to access points for any principal")
 
 
 def _access_point_channel(ap: AccessPoint, block: EffectiveBlock, delegation: Verdict,
