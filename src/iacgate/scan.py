@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .build import build_model
@@ -14,6 +18,9 @@ from .findings import Evidence, Finding, ScanReport, Subject
 from .load import LoadOptions, load_inputs
 from .model import AccountPublicAccessBlock, Model
 from .raw import InputError, LoadResult, RawResource
+
+if TYPE_CHECKING:
+    from .baseline import Baseline
 
 
 @dataclass
@@ -116,10 +123,7 @@ def implied_source_root(resources: list[RawResource]) -> str | None:
 
 def scan(paths: list[str], options: ScanOptions) -> ScanReport:
     """Raises ``ValueError`` subclasses (ignore file, baseline) for usage errors."""
-    from .baseline import apply_baseline, load_baseline
-    from .gate import GateOptions, apply_gate, classify_changes
-    from .rules import evaluate, load_rules, select_rules
-    from .suppressions import apply_suppressions, meta_by_address
+    from .baseline import load_baseline
 
     ignore_entries = _ignore_entries(options)
     baseline = load_baseline(options.baseline) if options.baseline else None
@@ -129,6 +133,30 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
         check_source_root(options.source_root)
 
     loaded = load(paths, options.load)
+    with _collector_skips_existing_objects():
+        return _gate_loaded(loaded, options, ignore_entries, baseline)
+
+
+@contextmanager
+def _collector_skips_existing_objects() -> Iterator[None]:
+    """The loaded inputs (millions of small objects for a big tree or plan) live until the report is
+    written and hold no garbage cycles: while the scan runs they sit in the collector's permanent
+    generation (``gc.freeze``), so its full collections stop walking them again and again, about a
+    quarter of the time after loading. Everything is handed back to the collector at the end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,  # type: ignore[type-arg]
+                 baseline: Baseline | None) -> ScanReport:
+    from .baseline import apply_baseline
+    from .gate import GateOptions, apply_gate, classify_changes
+    from .rules import evaluate, load_rules, select_rules
+    from .suppressions import apply_suppressions, meta_by_address
+
     model = build_model(loaded.resources)
     subjects = analyse(model, options.account_blocks)
 

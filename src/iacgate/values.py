@@ -171,9 +171,7 @@ def from_raw(leaf: Any, source: Source, *, missing: bool = False) -> Value:
         return unknown(f"{source.attribute or 'value'} is {leaf.reason}", source)
     if isinstance(leaf, Unresolved):
         return unresolved(f"{source.attribute or 'value'} = {leaf.expr}: {leaf.reason}", source)
-    if contains_opaque(leaf):
-        # A structure with some unknown leaves stays known; consumers inspect its leaves.
-        return known(leaf, source)
+    # A structure with some unknown leaves stays known too; consumers inspect its leaves.
     return known(leaf, source)
 
 
