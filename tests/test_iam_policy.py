@@ -442,6 +442,8 @@ def test_opaque_principals_narrowed_by_what_they_can_be(principal, public, any_p
 @pytest.mark.parametrize("reason, decided", [
     ("aws_iam_role.this.arn is known only after apply", True),
     ("module.app.aws_iam_role.reader[0].arn is known only after apply", True),
+    ("aws_cloudfront_origin_access_identity.site.iam_arn is known only after apply", True),
+    ("aws_cloudfront_origin_access_identity.site.etag is known only after apply", False),
     ("data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply; "
      "it is derived from aws_iam_role.this", True),
     ("data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply; "

@@ -1750,6 +1750,40 @@ resource "aws_s3_object" "report" {
           })
         }
         '''), {"IG-S3-002": UNKNOWN}),
+    Case("tf-cloudfront-oai-principal", "S-BPA: a CloudFront origin access identity created here is one fixed "
+         "principal, by IAM ARN or canonical user id", tf('''
+        resource "aws_s3_bucket" "b" {
+          bucket = "audit-tf-cloudfront-oai-principal"
+        }
+
+        resource "aws_cloudfront_origin_access_identity" "oai" {
+          comment = "site"
+        }
+
+        data "aws_iam_policy_document" "p" {
+          statement {
+            actions   = ["s3:GetObject"]
+            resources = ["${aws_s3_bucket.b.arn}/*"]
+            principals {
+              type        = "AWS"
+              identifiers = [aws_cloudfront_origin_access_identity.oai.iam_arn]
+            }
+          }
+          statement {
+            actions   = ["s3:ListBucket"]
+            resources = [aws_s3_bucket.b.arn]
+            principals {
+              type        = "CanonicalUser"
+              identifiers = [aws_cloudfront_origin_access_identity.oai.s3_canonical_user_id]
+            }
+          }
+        }
+
+        resource "aws_s3_bucket_policy" "p" {
+          bucket = aws_s3_bucket.b.id
+          policy = data.aws_iam_policy_document.p.json
+        }
+        '''), {"IG-S3-002": PASS, "IG-S3-004": PASS}),
 ]
 
 

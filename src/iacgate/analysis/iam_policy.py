@@ -407,15 +407,18 @@ _DEPLOY_TIME_ARN = re.compile(rf"Fn::Sub arn:{_SUB_PART}:(?:iam|sts)::{_SUB_PART
 
 # The ARN (or unique id) of an IAM role or user the configuration creates, known only after apply:
 # one principal, never a wildcard. Terraform configurations and plans word it differently.
-_IAM_ADDRESS = r"(?:module\.[^\s]+?\.)?aws_iam_(?:role|user)\.[\w-]+(?:\[[^\]]*\])?"
+# A CloudFront origin access identity is one fixed principal too: its IAM ARN as an AWS principal, its
+# canonical user id as a CanonicalUser principal.
+_IAM_ADDRESS = (r"(?:module\.[^\s]+?\.)?aws_(?:iam_role|iam_user|cloudfront_origin_access_identity)"
+                r"\.[\w-]+(?:\[[^\]]*\])?")
 _CREATED_IAM_PRINCIPAL = re.compile(
-    rf"(?P<address>{_IAM_ADDRESS})\.(?:arn|unique_id) is known only after apply")
+    rf"(?P<address>{_IAM_ADDRESS})\.(?:arn|unique_id|iam_arn|s3_canonical_user_id) is known only after apply")
 _DERIVED_FROM_IAM = re.compile(rf"is known only after apply; it is derived from (?P<address>{_IAM_ADDRESS})")
 
 
 def _created_iam_principal(entry: PrincipalEntry) -> tuple[str, str] | None:
     value = entry.value
-    if entry.kind != "AWS" or not isinstance(value, Unknown):
+    if entry.kind not in ("AWS", "CanonicalUser") or not isinstance(value, Unknown):
         return None
     match = _CREATED_IAM_PRINCIPAL.fullmatch(value.reason) or _DERIVED_FROM_IAM.search(value.reason)
     if match is None or (match.re is _DERIVED_FROM_IAM and match.end() != len(value.reason)):
