@@ -1,15 +1,20 @@
 """Helpers that remember their results (IAM glob patterns, attribute-name normalisation, secret
-scrubbing) give the same answers as computing afresh, keep distinct inputs apart, and the JSON
-report's one-item-per-line layout decodes to exactly the report data."""
+scrubbing) give the same answers as computing afresh and keep distinct inputs apart; the credential
+scan's short-text shortcut skips nothing it could find; the JSON report's one-item-per-line layout
+decodes to exactly the report data."""
 from __future__ import annotations
 
 import json
 import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from iacgate.analysis import credentials, iam_policy
 from iacgate.findings import Evidence, Finding
 from iacgate.gate import GateOptions, apply_gate
-from iacgate.raw import InputError
+from iacgate.raw import InputError, RawResource
 from iacgate.redact import scrub
 from iacgate.report import render
 from iacgate.report.json_report import dumps, report_data
@@ -110,3 +115,47 @@ def test_json_layout_of_empty_lists_and_nested_summary() -> None:
     text = dumps(data)
     assert json.loads(text) == data
     assert '"findings": []' in text and '\n    "by_severity": {\n      "high": 0\n    }' in text
+
+
+def _raw(address: str, attrs: dict) -> RawResource:  # type: ignore[type-arg]
+    parts = address.split(".")
+    return RawResource(address=address, type=parts[-2], name=parts[-1], source_kind="terraform",
+                       file="main.tf", line=1, end_line=20, attrs=attrs, mode="managed")
+
+
+def _found(attrs: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return sorted((hit.type, hit.form) for hit in credentials.find_credentials([_raw("aws_instance.web", attrs)]))
+
+
+def test_short_text_is_still_scanned_under_an_environment_variable_name() -> None:
+    # Below the length any unnamed credential needs, only an AWS environment variable name can make
+    # a value count: directly, as a name/value pair, or through a short JSON text's generic key.
+    assert _found({"environment": {"AWS_ACCESS_KEY_ID": "deploy"}}) == [("access_key_id", "setup")]
+    assert _found({"environment": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "hunter2"}]}) == [
+        ("secret_access_key", "setup")]
+    assert _found({"AWS_SESSION_TOKEN": '{"value":"t0k"}'}) == [("session_token", "setup")]
+    assert _found({"environment": {"DEPLOY_USER": "deploy", "region": "eu-west-1"}}) == []
+
+
+def test_shortest_unnamed_credentials_are_found_under_any_name() -> None:
+    assert _found({"note": KEY_ID}) == [("access_key_id", "key")]
+    assert _found({"dest": "~/.aws/credentials"}) == [("credentials_file", "setup")]  # 18 characters
+    assert _found({"dest": "/.aws/credentials"}) == [("credentials_file", "setup")]  # 17
+    assert _found({"dest": ".aws/credentials"}) == [("credentials_file", "setup")]  # 16, the shortest
+
+
+_PIECES = list('aAkK0129/+=.{}[]":, $-_>') + ["AKIA", "aws", ".aws/credentials", '"value"', '"name"', "AWS_"]
+_SHORT_TEXT = st.lists(st.sampled_from(_PIECES), max_size=8).map(lambda parts: "".join(parts)[:24])
+_NAMES = st.sampled_from(["AWS_ACCESS_KEY_ID", "aws_secret_access_key", "AWS_SESSION_TOKEN", "aws-security-token",
+                          "secret", "token", "dest", "value", "user_data", "environment", "name", "region"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_NAMES, st.one_of(_SHORT_TEXT, st.lists(_SHORT_TEXT, max_size=2),
+                                         st.fixed_dictionaries({"name": _NAMES, "value": _SHORT_TEXT})),
+                       max_size=3))
+def test_short_text_shortcut_finds_exactly_what_the_full_scan_finds(attrs: dict) -> None:  # type: ignore[type-arg]
+    shortcut = _found(attrs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_SHORTEST_UNNAMED_HIT", 0)
+        assert _found(attrs) == shortcut

@@ -73,6 +73,10 @@ _ASSIGNMENT_RE = re.compile(
 _CONFIGURE_SET_RE = re.compile(r"(?i)aws\s+configure\s+set\s+(aws_access_key_id|aws_secret_access_key|aws_session_token)\s+['\"]?([^\s'\"`;|&]*)")
 _CREDENTIALS_FILE_RE = re.compile(r"(?:>>?|\btee\s+(?:-a\s+)?|\bcp\s+\S+\s+|\bmv\s+\S+\s+|-O\s*)\s*['\"]?(\S*\.aws/credentials)\b")
 _MAX_DECODED = 1 << 20
+# Text shorter than this holds nothing unless its name is an AWS environment variable name: key
+# material is 20+ characters, a credentials path ends in '.aws/credentials' (16), base64 is decoded
+# from 16 characters, and a JSON text this short cannot spell an environment variable name as a key.
+_SHORTEST_UNNAMED_HIT = 16
 _MAX_DEPTH = 3
 
 
@@ -226,6 +230,8 @@ def _scan_text(text: str, path: str, name: str, encoding: str, needle: str,
     def hit(type_: str, value: str, form: str = FORM_KEY) -> _Raw:
         return _Raw(path, type_, value, encoding, form, (value, needle))
 
+    if len(text) < _SHORTEST_UNNAMED_HIT and _norm(name) not in _ENV_NAMES:
+        return
     stripped = text.strip()
     # The whole string is the value of a named attribute / variable / environment variable.
     if _secret_name(name) and looks_like_secret_key(stripped):
