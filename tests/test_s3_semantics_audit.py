@@ -1784,6 +1784,82 @@ resource "aws_s3_object" "report" {
           policy = data.aws_iam_policy_document.p.json
         }
         '''), {"IG-S3-002": PASS, "IG-S3-004": PASS}),
+    # ---- write-time blocks declared next to what they block (A.5): the gate takes the block to be in place
+    # first. Terraform orders the two only through depends_on or a reference, so this is the gate's reading.
+    Case("policy-block-policy-only-same-config", "S-BPA A.5 + GATE: BlockPublicPolicy declared with the policy "
+         "rejects it at apply", tf_policy_case("policy-block-policy-only-same-config", [public_get()],
+                                               extra=pab({"block_public_policy": True})),
+         {"IG-S3-002": PASS, "IG-S3-004": FAIL}),
+    Case("acl-block-acls-only-same-config", "S-BPA A.5 + GATE: BlockPublicAcls declared with the ACL rejects it "
+         "at apply", tf_acl_case("acl-block-acls-only-same-config", 'acl = "public-read"',
+                                 extra=pab({"block_public_acls": True})), {"IG-S3-001": PASS}),
+    Case("cfn-created-endpoint-and-oai", "S-BPA: a VPC endpoint's id and a CloudFront origin access identity "
+         "(canonical user id, or its IAM ARN built with Fn::Sub) created in the template are fixed values", cfn('''
+        Resources:
+          Endpoint:
+            Type: AWS::EC2::VPCEndpoint
+            Properties:
+              VpcId: vpc-91237329
+              ServiceName: com.amazonaws.us-east-1.s3
+          Oai:
+            Type: AWS::CloudFront::CloudFrontOriginAccessIdentity
+            Properties:
+              CloudFrontOriginAccessIdentityConfig:
+                Comment: site
+          Bucket:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: audit-cfn-created-endpoint-and-oai
+          BucketPolicy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: !Ref Bucket
+              PolicyDocument:
+                Version: "2012-10-17"
+                Statement:
+                  - Effect: Allow
+                    Principal: "*"
+                    Action: s3:GetObject
+                    Resource: !Sub "${Bucket.Arn}/*"
+                    Condition:
+                      StringEquals:
+                        aws:SourceVpce: !Ref Endpoint
+                  - Effect: Allow
+                    Principal: {CanonicalUser: !GetAtt Oai.S3CanonicalUserId}
+                    Action: s3:GetObject
+                    Resource: !Sub "${Bucket.Arn}/*"
+                  - Effect: Allow
+                    Principal: {AWS: !Sub "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ${Oai}"}
+                    Action: s3:ListBucket
+                    Resource: !GetAtt Bucket.Arn
+        '''), {"IG-S3-002": PASS, "IG-S3-004": FAIL}, address="Bucket"),
+    Case("cfn-created-endpoint-like-wildcard", "S-BPA: StringLike with a wildcard next to a created endpoint's id "
+         "is not fixed", cfn('''
+        Resources:
+          Endpoint:
+            Type: AWS::EC2::VPCEndpoint
+            Properties:
+              VpcId: vpc-91237329
+              ServiceName: com.amazonaws.us-east-1.s3
+          Bucket:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: audit-cfn-created-endpoint-like-wildcard
+          BucketPolicy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: !Ref Bucket
+              PolicyDocument:
+                Version: "2012-10-17"
+                Statement:
+                  - Effect: Allow
+                    Principal: "*"
+                    Action: s3:GetObject
+                    Resource: !Sub "${Bucket.Arn}/*"
+                    Condition:
+                      StringLike:
+                        aws:SourceVpce: ["vpce-*", !Ref Endpoint]
+        '''), {"IG-S3-002": FAIL}, address="Bucket"),
 ]
 
 

@@ -402,7 +402,8 @@ _ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$", re.IGNORECAS
 # An ARN principal whose account (or name) is set at deploy: AWS accepts no wildcard inside an ARN
 # principal, so it names one principal whatever the value.
 _SUB_PART = r"(?:\$\{[^}]*\}|[^:\s$])*"  # literal text and ${...} references, no colon of its own
-_DEPLOY_TIME_ARN = re.compile(rf"Fn::Sub arn:{_SUB_PART}:(?:iam|sts)::{_SUB_PART}:\S+")
+# (The resource part may hold spaces: a CloudFront origin access identity's user name does.)
+_DEPLOY_TIME_ARN = re.compile(rf"Fn::Sub arn:{_SUB_PART}:(?:iam|sts)::{_SUB_PART}:\S.*")
 
 
 # The ARN (or unique id) of an IAM role or user the configuration creates, known only after apply:
@@ -457,7 +458,8 @@ def _classify_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple
         narrowed = _classify_opaque_principal(entry, literal_variables)
         if narrowed is not None:
             return narrowed
-        fixed = _fixed_at_deploy(value) if entry.kind != "?" else None
+        # A canonical user id is never a wildcard, whatever resource it comes from.
+        fixed = _fixed_at_deploy(value, created=entry.kind == "CanonicalUser") if entry.kind != "?" else None
         if fixed is not None:
             return _classify_principal(PrincipalEntry(entry.kind, fixed), literal_variables)
         return "unknown", f"Principal is {_opaque_text(value)}"
@@ -542,9 +544,12 @@ _DEPLOY_PLACEHOLDER = re.compile(
     rf"\$\{{(?:AWS::(?:AccountId|Region|Partition|URLSuffix|StackName|StackId)|{_FIXED_DATA_REF})\}}")
 _FIXED_PLACEHOLDER = re.compile(rf"{_DEPLOY_PLACEHOLDER.pattern}|\$\{{{_CREATED_REF}\}}")
 _ACCOUNT_PLACEHOLDER = re.compile(rf"\$\{{(?:AWS::AccountId|{_ACCOUNT_DATA_REF})\}}")
+# CloudFormation: a Ref to a resource of the template (its physical id) or its Arn / ...Id attribute.
+_CFN_CREATED = r"name of [A-Za-z0-9]+|[A-Za-z0-9]+\.(?:Arn|[A-Za-z0-9]*Id)"
 _FIXED_UNKNOWN = re.compile(rf"(?P<ref>{_FIXED_DATA_REF}) (?:\(the account of the credentials\) is known "
                             r"only at plan time|is known only after the data source \S+ is read)"
-                            rf"|(?P<created>{_CREATED_REF}) is known only after apply")
+                            rf"|(?P<created>{_CREATED_REF}) is known only after apply"
+                            rf"|(?P<cfn_created>{_CFN_CREATED}) is known only after deploy")
 _CFN_FIXED_PSEUDO = frozenset({"AWS::AccountId", "AWS::Region", "AWS::StackName", "AWS::StackId"})
 
 
@@ -562,8 +567,10 @@ def _fixed_at_deploy(leaf: Any, *, created: bool = False) -> str | None:
         shape = leaf.shape.strip()
         return shape if "${" in shape and "${" not in placeholders.sub("", shape) else None
     match = _FIXED_UNKNOWN.fullmatch(leaf.reason)
-    if match is None or (match.group("created") and not created):
+    if match is None or (match.group("ref") is None and not created):
         return None
+    if match.group("cfn_created"):
+        return f"({match.group('cfn_created')}, set at deploy)"
     return f"${{{match.group('ref') or match.group('created')}}}"
 
 
