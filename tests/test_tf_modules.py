@@ -202,3 +202,28 @@ def test_module_that_calls_itself_is_an_input_error(tmp_path: Path) -> None:
 def test_missing_local_module_folder_is_reported(tmp_path: Path) -> None:
     result = load(tmp_path, {"main.tf": 'module "gone" {\n  source = "./modules/gone"\n}\n'})
     assert any("module gone" in e.message and e.kind == "error" for e in result.errors)
+
+
+def test_files_beside_the_configuration_are_read_when_the_gate_runs_elsewhere(tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    from iacgate.scan import ScanOptions, scan
+
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text('''
+resource "aws_s3_bucket" "b" {
+  bucket = "fileroot-demo"
+}
+resource "aws_s3_bucket_policy" "b" {
+  bucket = aws_s3_bucket.b.id
+  policy = file("${path.module}/policy.json")
+}
+''')
+    (infra / "policy.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::fileroot-demo/*"}]}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = scan([str(infra)], ScanOptions())
+    assert ("IG-S3-002", "fail") in {(f.rule_id, f.status) for f in report.findings}

@@ -1306,8 +1306,10 @@ class _FileAccess:
     def read_file(self, path: str, call: str) -> bytes | Unknown | Unresolved:
         session = self.instance.session
         resolved = os.path.realpath(self.resolve_path(path))
-        allowed = ([session.scan_root] if session.scan_root
-                   else [self.instance.root_dir, self.instance.module.dir])
+        # the folder the gate runs in, and the root module and module being evaluated (a scan of
+        # /abs/infra from elsewhere still reads the files beside its .tf files)
+        allowed = ([session.scan_root] if session.scan_root else []) + [self.instance.root_dir,
+                                                                       self.instance.module.dir]
         if not any(_is_below(resolved, os.path.realpath(folder)) for folder in allowed):
             return Unresolved(call, f"{path} is outside the scanned folder; not read")
         try:
