@@ -11,16 +11,15 @@ template only (not parameters). See :mod:`.intrinsics` for how intrinsics are re
 from __future__ import annotations
 
 import bisect
-import gc
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
 from ...raw import InputError, LoadResult, RawResource
+from ..common import collector_paused
 from . import yaml_loader
 from .intrinsics import Resolver
 
@@ -196,22 +195,6 @@ def _parse_yaml(path: str, text: str) -> CfnDocument:
 # ---------------------------------------------------------------------------------------- public
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a document is decoded.
-
-    Decoding allocates hundreds of thousands of containers and none of them form cycles; left
-    running, the collector rescans the growing heap again and again and makes a 1 MB template
-    several times slower. The previous state is restored on exit."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _looks_like_json(path: str, text: str) -> bool:
     return path.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
 
@@ -225,7 +208,7 @@ def parse_document(path: str, text: str) -> tuple[Any, InputError | None]:
         return None, InputError(path, "binary content (NUL characters); not a YAML or JSON template")
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte order mark; lines are unaffected
-    with _collector_paused():
+    with collector_paused():
         return _parse_document(path, text)
 
 
@@ -292,7 +275,7 @@ def load_cloudformation_document(path: str, parsed: Any, params: dict[str, str] 
     document = parsed if isinstance(parsed, CfnDocument) else CfnDocument(path, parsed, "data")
     result = LoadResult(files=[path])
     try:
-        with _collector_paused():
+        with collector_paused():
             if document.following:
                 result.errors.append(InputError(
                     path, f"a YAML stream of {len(document.following) + 1} documents; CloudFormation takes "

@@ -9,11 +9,11 @@ Root variables, provider configurations and root outputs are emitted too.
 """
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any, Callable, Iterator
 
 from ...raw import InputError, LoadResult, RawResource
+from ..common import collector_paused
 from ...values import Unknown, Unresolved
 from .changes import merge_unknown, note_derivations, planned_attrs, sensitive_paths
 from .references import (ConfigModule, Instance, Resolver, format_module, index_configuration,
@@ -60,25 +60,21 @@ def decode_plan(path: str, data: bytes) -> tuple[Any, InputError | None]:
     loads = _json_loads()
     if data.startswith(_BOM):
         data = data[len(_BOM):]
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        encoding = json.detect_encoding(data)
-        if encoding != "utf-8":  # UTF-16 / UTF-32, as Windows PowerShell redirection writes it
-            data = data.decode(encoding).encode("utf-8")
-        return loads(data), None
-    except json.JSONDecodeError as exc:  # orjson.JSONDecodeError is a subclass
-        return None, InputError(path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                                line=exc.lineno)
-    except UnicodeDecodeError:
-        return None, InputError(path, "invalid JSON: the file is not UTF-8 text")
-    except RecursionError:
-        return None, InputError(path, "invalid JSON: values are nested too deeply to read")
-    except (ValueError, TypeError) as exc:
-        return None, InputError(path, f"invalid JSON: {type(exc).__name__}")
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            encoding = json.detect_encoding(data)
+            if encoding != "utf-8":  # UTF-16 / UTF-32, as Windows PowerShell redirection writes it
+                data = data.decode(encoding).encode("utf-8")
+            return loads(data), None
+        except json.JSONDecodeError as exc:  # orjson.JSONDecodeError is a subclass
+            return None, InputError(path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                                    line=exc.lineno)
+        except UnicodeDecodeError:
+            return None, InputError(path, "invalid JSON: the file is not UTF-8 text")
+        except RecursionError:
+            return None, InputError(path, "invalid JSON: values are nested too deeply to read")
+        except (ValueError, TypeError) as exc:
+            return None, InputError(path, f"invalid JSON: {type(exc).__name__}")
 
 
 def load_plan(path: str, plan: dict) -> LoadResult:
@@ -93,13 +89,8 @@ def load_plan(path: str, plan: dict) -> LoadResult:
     if header_error is not None:
         result.errors.append(header_error)
         return result
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         _load(path, plan, result)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return result
 
 

@@ -6,17 +6,15 @@ their inputs, recursively (``module.a.module.b.aws_s3_bucket.x``).
 """
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...raw import InputError, LoadResult, RawResource
+from ..common import collector_paused
 from ...values import Unknown, Unresolved
 from .evaluate import (MAX_MODULE_DEPTH, MODULE_META_ARGS, ChildModule, Declared, Instance, ModuleDef,
                        Session, _Instances, block_groups, build_module, index_suffix, is_local_source,
@@ -385,7 +383,7 @@ def parse_source(path: str, data: bytes) -> ParsedFile | InputError:
         text = decode_source(data)
     except SourceTextError as exc:
         return InputError(path, str(exc), exc.line)
-    with _gc_paused():  # the parse makes many short-lived objects and no garbage cycles
+    with collector_paused():  # the parse makes many short-lived objects and no garbage cycles
         return parse_file(path, text)
 
 
@@ -432,7 +430,7 @@ def _parse_in_pool(sources: list[tuple[str, bytes]], workers: int) -> dict[str, 
     except (OSError, ValueError, ImportError, NotImplementedError):  # no process support: parse here
         return {p: parse_source(p, d) for p, d in sources}
     out: dict[str, ParsedFile | InputError] = {}
-    with executor, _gc_paused():  # receiving many small tuples, no garbage cycles among them
+    with executor, collector_paused():  # receiving many small tuples, no garbage cycles among them
         futures = [(batch, executor.submit(parse_batch, batch)) for batch in _batches(sources, workers)]
         for batch, future in futures:
             try:
@@ -458,17 +456,6 @@ def _pool_context() -> Any:
     import multiprocessing
 
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _open_cache(cache_dir: str | None) -> ParseCache | None:
