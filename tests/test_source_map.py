@@ -77,6 +77,21 @@ def test_a_plan_beside_its_configuration_maps_without_a_source_root(tmp_path: Pa
         assert not any("source root" in e["message"] for e in data["errors"])
 
 
+def test_a_plan_scanned_with_its_configuration_reports_each_finding_once(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project)
+    (project / "plan.json").write_text(PLAN.read_text())
+    proc = run(".", "--format", "json", cwd=project)
+    data = json.loads(proc.stdout)
+    downloads = [f for f in data["findings"] if f["rule_id"] == "IG-S3-010"
+                 and f["resource"]["address"] == "aws_s3_bucket.downloads"]
+    assert len(downloads) == 1
+    assert downloads[0]["resource"]["source_kind"] == "plan"
+    assert downloads[0]["location"]["file"] == "main.tf"
+
+
 def test_root_module_resource_points_at_its_block_and_its_satellites(mapped: dict) -> None:
     main = ROOT / "main.tf"
     f = finding(mapped, "IG-S3-010", "aws_s3_bucket.downloads")

@@ -101,6 +101,21 @@ def _ignore_entries(options: ScanOptions) -> list:  # type: ignore[type-arg]
     return load_ignore_file(path) if path else []
 
 
+def without_configuration_twins(findings: list[Finding]) -> list[Finding]:
+    """Findings on a plan and on the configuration it was made from, scanned together
+    (``iacgate check .`` where a plan file sits beside the ``.tf`` files), once: where a plan finding
+    maps to the same rule, address and block as a configuration finding, the plan's is kept (it
+    holds the values Terraform will apply)."""
+    def key(finding: Finding) -> tuple[str, str, str, int | None]:
+        return (finding.rule_id, finding.address, os.path.abspath(finding.location.file or ""),
+                finding.location.line)
+
+    planned = {key(f) for f in findings if f.source_kind == "plan" and f.location.line is not None}
+    if not planned:
+        return findings
+    return [f for f in findings if f.source_kind == "plan" or key(f) not in planned]
+
+
 def implied_source_root(resources: list[RawResource]) -> str | None:
     """Where a plan was most likely made from when ``--source-root`` is not given: the folder of the
     plan file (the current folder for standard input), when it holds ``.tf`` files. Atlantis, CI jobs
@@ -174,6 +189,7 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
         subjects_meta = with_inline_ignores(subjects_meta, findings, source_map)
         # An implied root that declares only part of the plan is not a mistake of the user's.
         source_warnings = source_map.warnings if options.source_root else []
+        findings = without_configuration_twins(findings)
     findings, suppression_warnings = apply_suppressions(findings, subjects_meta, ignore_entries,
                                                         options.today or dt.date.today())
     if baseline is not None:
