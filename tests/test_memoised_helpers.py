@@ -159,3 +159,18 @@ def test_short_text_shortcut_finds_exactly_what_the_full_scan_finds(attrs: dict)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(credentials, "_SHORTEST_UNNAMED_HIT", 0)
         assert _found(attrs) == shortcut
+
+
+def test_report_data_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    report = _report()
+    assert gc.isenabled()
+    first = report_data(report)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert report_data(report) == first
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

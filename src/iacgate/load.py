@@ -46,15 +46,19 @@ def _text(data: bytes, path: str) -> tuple[str | None, InputError | None]:
                                 line)
 
 
-def _load_plan_bytes(path: str, data: bytes) -> LoadResult | None:
-    """A plan when the bytes decode to one; None when they are valid JSON but not a plan."""
-    from .adapters.plan.loader import decode_plan, load_plan, looks_like_plan
+def _load_plan(path: str, text: list[bytes | str]) -> LoadResult | None:
+    """A plan when the bytes or text decode to one; None when they are valid JSON but not a plan.
+    ``text`` is a one-item holder the input is taken out of once decoded, so a big plan's text and
+    the parts of its tree loading never reads are freed before its resources are built."""
+    from .adapters.plan.loader import decode_plan, load_plan, looks_like_plan, without_unread_parts
 
-    plan, error = decode_plan(path, data)
+    plan, error = decode_plan(path, text[0])
     if error is not None:
         return LoadResult(errors=[error], files=[path])
     if not looks_like_plan(plan):
         return None
+    text.clear()
+    plan = without_unread_parts(plan)
     result = load_plan(path, plan)
     for resource in result.resources:
         resource.stack = resource.stack or path
@@ -77,9 +81,13 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
     assert text is not None
     stripped = text.lstrip()
     if stripped.startswith("{") and '"format_version"' in text[:4096] + text[-65536:]:
-        result = _load_plan_bytes(doc.path, data)
+        del data, stripped  # the decoded text is all a plan needs
+        holder: list[bytes | str] = [text]
+        del text
+        result = _load_plan(doc.path, holder)
         if result is not None:
             return result
+        (text,) = holder
     if not doc.explicit and "Resources" not in text and "AWSTemplateFormatVersion" not in text:
         return LoadResult()
     from .adapters.cloudformation.loader import (load_cloudformation_document, looks_like_cloudformation,
@@ -114,7 +122,7 @@ def load_inputs(inputs: Inputs, options: LoadOptions) -> LoadResult:
         if len(data) > options.max_file_size:
             result.errors.append(InputError(STDIN_NAME, "standard input is above the --max-file-size limit"))
         else:
-            plan = _load_plan_bytes(STDIN_NAME, data)
+            plan = _load_plan(STDIN_NAME, [data])
             if plan is None:
                 result.errors.append(InputError(STDIN_NAME, "standard input is not a Terraform plan JSON "
                                                 "(`terraform show -json PLANFILE`)"))
