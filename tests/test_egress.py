@@ -201,8 +201,11 @@ def test_rule_finding_cites_the_separate_rule(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ corpus calibration
 
 # Labels that contradict AWS semantics: a CloudFormation security group that declares no
-# SecurityGroupEgress keeps AWS's default rule allowing all outbound IPv4 traffic.
-DISAGREE = {("cfn_nag/ip6_security_group_egress_open_to_world", "InstanceSecurityGroup4")}
+# SecurityGroupEgress keeps AWS's default rule allowing all outbound IPv4 traffic; an
+# aws_launch_configuration whose metadata_options set http_tokens without http_endpoint = "enabled"
+# is created without it (the provider sends tokens only with that endpoint setting).
+DISAGREE = {("cfn_nag/ip6_security_group_egress_open_to_world", "InstanceSecurityGroup4"),
+            ("trivy-checks/tf-AWS-0130-as_enforce_http_token_imds-good1", "aws_launch_configuration.good_example")}
 
 
 def _corpus_cases(concepts: tuple[str, ...]) -> list[Path]:

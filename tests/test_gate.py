@@ -149,13 +149,16 @@ def test_classify_changes_new_existing_fixed() -> None:
     assert created.change is None  # inputs are not modified
 
 
-def test_classify_changes_fail_after_unknown_is_new_and_no_op_is_existing() -> None:
+def test_classify_changes_fail_after_unknown_is_new_and_an_untouched_resource_can_change() -> None:
     after = [finding("IG-S3-001", "high", address="aws_s3_bucket.a"),
-             finding("IG-S3-002", "critical", address="aws_s3_bucket.untouched")]
-    before = [finding("IG-S3-001", "high", status="unknown", address="aws_s3_bucket.a")]
+             # the bucket is no-op, but its policy changed from private to public
+             finding("IG-S3-002", "critical", address="aws_s3_bucket.untouched"),
+             finding("IG-S3-010", "high", address="aws_s3_bucket.untouched")]
+    before = [finding("IG-S3-001", "high", status="unknown", address="aws_s3_bucket.a"),
+              finding("IG-S3-010", "high", address="aws_s3_bucket.untouched")]
     marked, counts = classify_changes(after, before, {"aws_s3_bucket.untouched": ("no-op",),
                                                       "aws_s3_bucket.a": ("update",)})
-    assert [f.change for f in marked] == ["new", "existing"]
+    assert [f.change for f in marked] == ["new", "new", "existing"]
     assert counts["fixed"] == 0
 
 

@@ -245,3 +245,15 @@ def test_new_only_on_files_gates_everything_as_new_and_says_so(tmp_path: Path, b
     assert "--new-only applies to plans" in warning and "--baseline" in warning
     assert "introduced by the change" not in data["summary"]["text"]
     assert not warnings(plain)
+
+
+def test_new_only_blocks_a_bucket_made_public_by_a_change_to_its_acl_alone() -> None:
+    # real plan: the bucket is no-op, its ACL goes from private (prior state) to public-read
+    plan = REPO / "tests" / "fixtures" / "plan" / "acl_change" / "plan.json"
+    proc = subprocess.run([sys.executable, "-m", "iacgate", "check", str(plan), "--new-only", "--format", "json"],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=REPO)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    report = json.loads(proc.stdout)
+    [public] = [f for f in report["findings"] if f["rule_id"] == "IG-S3-001"]
+    assert (public["resource"]["address"], public["change"], public["blocking"]) == (
+        "aws_s3_bucket.legacy", "new", True)

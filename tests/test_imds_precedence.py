@@ -132,13 +132,27 @@ def test_mixed_instances_policy_takes_the_weakest_template() -> None:
 
 def test_autoscaling_group_follows_its_launch_configuration() -> None:
     resources = [
-        tf("aws_launch_configuration", "old", {"name": "old-lc", "image_id": "ami-1",
-                                               "metadata_options": [{"http_tokens": "optional"}]}),
+        tf("aws_launch_configuration", "old", {"name": "old-lc", "image_id": "ami-1", "metadata_options": [
+            {"http_endpoint": "enabled", "http_tokens": "optional"}]}),
         tf("aws_autoscaling_group", "web", {"launch_configuration": "old-lc"}),
     ]
     f = facts(resources, "aws_autoscaling_group.web")
     assert shown(f["imds.tokens_required"]) is False
     assert f["imds.decided_by"].value == "launch configuration aws_launch_configuration.old"
+
+
+def test_launch_configuration_tokens_need_the_endpoint_written() -> None:
+    # The provider sends http_tokens and the hop limit to Auto Scaling only with
+    # http_endpoint = "enabled"; without it the launch configuration is created with neither.
+    written_alone = tf("aws_launch_configuration", "lc", {"name": "lc", "image_id": "ami-1",
+                                                          "metadata_options": [{"http_tokens": "required"}]})
+    f = facts([written_alone], "aws_launch_configuration.lc")
+    assert shown(f["imds.tokens_required"]) is False
+    assert f["imds.decided_by"].value == "EC2 default"
+    assert "http_tokens = 'required' is not applied" in f["imds.summary"].value
+    with_endpoint = tf("aws_launch_configuration", "lc", {"name": "lc", "image_id": "ami-1", "metadata_options": [
+        {"http_endpoint": "enabled", "http_tokens": "required"}]})
+    assert shown(facts([with_endpoint], "aws_launch_configuration.lc")["imds.tokens_required"]) is True
 
 
 def test_spot_instance_request_is_a_launch_site() -> None:

@@ -175,18 +175,17 @@ def classify_changes(after_findings: Iterable[Finding], before_findings: Iterabl
                      ) -> tuple[list[Finding], dict[str, int]]:
     """Mark each finding over the planned state ``new`` or ``existing`` and count them.
 
-    A finding is ``existing`` when the same rule already failed on the same resource over the prior
-    state (an unknown after an unknown counts as existing; a fail after an unknown is new), or when
-    ``actions_by_address`` shows the plan neither creates nor updates the resource. ``fixed`` counts
-    before-state violations the planned state no longer has."""
+    A finding is ``existing`` only when the same rule already failed on the same resource over the
+    prior state (an unknown after an unknown counts as existing; a fail after an unknown is new).
+    The resource's own actions do not decide it: a bucket the plan leaves alone becomes public when
+    its policy, access block or account block changes, and an instance when its launch template
+    does. ``fixed`` counts before-state violations the planned state no longer has.
+    (``actions_by_address`` is accepted for callers and not used.)"""
     before = list(before_findings)
     held_before = {_change_key(f): f.status for f in before}
     after = list(after_findings)
 
     def change_of(finding: Finding) -> str:
-        actions = (actions_by_address or {}).get(finding.address)
-        if actions is not None and not {"create", "update"} & set(actions):
-            return "existing"
         status_before = held_before.get(_change_key(finding))
         if status_before == "fail" or (status_before is not None and finding.status == "unknown"):
             return "existing"

@@ -92,7 +92,9 @@ def _options_layers(label: str, options: MetadataOptions | None) -> list[Layer]:
         value = getattr(options, name)
         marked = any((s.attribute or "").endswith(MODULE_DEFAULT_MARK) for s in value.sources)
         (defaults if marked else given)[name] = value
-    layers = [Layer(label, given)]
+    # an option the resource writes that does not take effect says why (absent, with a reason)
+    ignored = "; ".join(dict.fromkeys(v.reason for v in given.values() if v.absent and v.reason))
+    layers = [Layer(label, given, ignored)]
     if defaults:
         why = next((v.reason for v in defaults.values() if v.reason), "")
         layers.append(Layer(f"module default ({why})" if why else "module default", defaults))

@@ -15,7 +15,7 @@ from ...model import (Ami, EgressRule, Entity, IamPolicy, IamRole, InstanceMetad
                       Model, PolicyAttachment, SecurityGroup)
 from ...raw import RawResource
 from .policy_documents import policy_data_sources, policy_value
-from ...values import Unknown, Unresolved, Value, absent, is_opaque, known, unknown, unresolved
+from ...values import State, Unknown, Unresolved, Value, absent, is_opaque, known, unknown, unresolved
 from ..common import (_MISSING, Linker, attr_value, lookup, parse_document, source_of, strip_index,
                       to_int)
 from ..ec2_links import container_markers_in, link_entity, link_security_groups, opaque_mentions, refs_under
@@ -188,6 +188,24 @@ def _provider_endpoint_default(raw: RawResource, options: MetadataOptions | None
     return options
 
 
+def _tokens_need_endpoint(raw: RawResource, options: MetadataOptions | None) -> MetadataOptions | None:
+    """``aws_launch_configuration``: the provider sends ``http_tokens`` and the hop limit to Auto
+    Scaling only when the block writes ``http_endpoint = "enabled"`` (its expandInstanceMetadataOptions);
+    written without it, they are not applied and the launch configuration says nothing about them."""
+    if options is None or options.http_endpoint.opaque:
+        return options
+    endpoint = options.http_endpoint
+    if endpoint.known and str(endpoint.value).strip().lower() in ("enabled", "disabled"):
+        return options
+    for name in ("http_tokens", "http_put_response_hop_limit"):
+        value = getattr(options, name)
+        if value.known:
+            reason = (f'{name} = {value.value!r} is not applied: for a launch configuration the provider sends it '
+                      'only when http_endpoint = "enabled" is written')
+            setattr(options, name, Value(State.ABSENT, None, reason, value.sources))
+    return options
+
+
 def _literal_strings(leaf: Any) -> list[Any]:
     if isinstance(leaf, (list, tuple)):
         return list(leaf)
@@ -267,6 +285,7 @@ def _site(raw: RawResource) -> LaunchSite:
         if ref is not None:
             site.launch_templates.append(ref)
     elif kind == "launch_configuration":
+        site.metadata_options = _tokens_need_endpoint(raw, site.metadata_options)
         site.image_id = attr_value(raw, "image_id")
         site.iam_instance_profile = _attr(raw, "iam_instance_profile")
         site.security_group_refs = _list_values(raw, "security_groups")
