@@ -1,5 +1,5 @@
 """A real ``terraform show -json`` plan (tests/fixtures/imds/plan_fleet, regenerate with
-tests/fixtures/imds/regenerate.sh) through the plan loader, the model and the IMDS analysis."""
+`tests/fixtures/regenerate.sh tests/fixtures/imds`) through the plan loader, the model and the IMDS analysis."""
 from __future__ import annotations
 
 import json

@@ -1,7 +1,7 @@
 """The plan JSON loader on real `terraform show -json` output (Terraform 1.11, AWS provider 5.100).
 
 The plans under tests/fixtures/plan/<case>/plan.json are generated from the configurations beside
-them by tests/fixtures/plan/regenerate.sh."""
+them by `tests/fixtures/regenerate.sh tests/fixtures/plan`."""
 from __future__ import annotations
 
 import json
