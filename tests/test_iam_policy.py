@@ -439,20 +439,23 @@ def test_opaque_principals_narrowed_by_what_they_can_be(principal, public, any_p
     assert analysis.any_principal is any_principal
 
 
-@pytest.mark.parametrize("reason, decided", [
-    ("aws_iam_role.this.arn is known only after apply", True),
-    ("module.app.aws_iam_role.reader[0].arn is known only after apply", True),
-    ("aws_cloudfront_origin_access_identity.site.iam_arn is known only after apply", True),
-    ("aws_cloudfront_origin_access_identity.site.etag is known only after apply", False),
-    ("data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply; "
-     "it is derived from aws_iam_role.this", True),
-    ("data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply; "
-     "it is derived from aws_iam_role.this, var.extra_principal", False),
-    ("var.principal is known only after apply", False),
-    ("aws_s3_bucket.this.arn is known only after apply", False),
+_PLAN_IDENTIFIER = "data.aws_iam_policy_document.p.statement[0].principals[0].identifiers[0] is known only after apply"
+
+
+@pytest.mark.parametrize("leaf, decided", [
+    (Unknown("aws_iam_role.this.arn is known only after apply"), True),
+    (Unknown("module.app.aws_iam_role.reader[0].arn is known only after apply"), True),
+    (Unknown("aws_cloudfront_origin_access_identity.site.iam_arn is known only after apply"), True),
+    (Unknown("aws_cloudfront_origin_access_identity.site.etag is known only after apply"), False),
+    # a plan: the configuration says what the value is computed from
+    (Unknown(_PLAN_IDENTIFIER, derived_from=("aws_iam_role.this",)), True),
+    (Unknown(_PLAN_IDENTIFIER, derived_from=("aws_iam_role.this", "var.extra_principal")), False),
+    (Unknown(_PLAN_IDENTIFIER + "; it is derived from aws_iam_role.this"), False),  # words alone do not count
+    (Unknown("var.principal is known only after apply"), False),
+    (Unknown("aws_s3_bucket.this.arn is known only after apply"), False),
 ])
-def test_principal_that_is_an_iam_role_created_here_is_not_any_principal(reason: str, decided: bool) -> None:
-    analysis = analyse_policy(single({"Effect": "Allow", "Principal": {"AWS": Unknown(reason)},
+def test_principal_that_is_an_iam_role_created_here_is_not_any_principal(leaf: Unknown, decided: bool) -> None:
+    analysis = analyse_policy(single({"Effect": "Allow", "Principal": {"AWS": leaf},
                                       "Action": "s3:GetObject", "Resource": OBJECTS}))
     assert analysis.any_principal is (False if decided else None)
     assert analysis.aws_public is (False if decided else None)

@@ -40,6 +40,7 @@ def test_split_bucket_satellites_link_to_the_bucket_whose_name_is_unknown():
     pab = by_address["aws_s3_bucket_public_access_block.b"]
     assert pab.attrs["bucket"].reason == ("aws_s3_bucket_public_access_block.b.bucket is known only after apply; "
                                           "it is derived from aws_s3_bucket.b")
+    assert pab.attrs["bucket"].derived_from == ("aws_s3_bucket.b",)
     assert pab.attrs["block_public_acls"] is True and pab.attrs["block_public_policy"] is False
     assert pab.actions == ("create",) and pab.before is None
     assert pab.meta["config_address"] == "aws_s3_bucket_public_access_block.b"

@@ -40,13 +40,16 @@ class Unknown:
     """A raw-tree leaf whose value is known only after apply.
 
     ``shape`` is the template the value is built from when the gate knows it (``${aws_s3_bucket.b.arn}/*``):
-    the parts around the unknown one still tell what kind of value it is."""
+    the parts around the unknown one still tell what kind of value it is. ``derived_from`` names the
+    resources a plan's configuration says the value is computed from (``aws_s3_bucket.b``)."""
 
-    __slots__ = ("reason", "shape")
+    __slots__ = ("reason", "shape", "derived_from")
 
-    def __init__(self, reason: str = "known only after apply", shape: str | None = None) -> None:
+    def __init__(self, reason: str = "known only after apply", shape: str | None = None,
+                 derived_from: tuple[str, ...] = ()) -> None:
         self.reason = reason
         self.shape = shape
+        self.derived_from = tuple(derived_from)
 
     def __repr__(self) -> str:
         return f"Unknown({self.reason!r})"

@@ -414,17 +414,21 @@ _IAM_ADDRESS = (r"(?:module\.[^\s]+?\.)?aws_(?:iam_role|iam_user|cloudfront_orig
                 r"\.[\w-]+(?:\[[^\]]*\])?")
 _CREATED_IAM_PRINCIPAL = re.compile(
     rf"(?P<address>{_IAM_ADDRESS})\.(?:arn|unique_id|iam_arn|s3_canonical_user_id) is known only after apply")
-_DERIVED_FROM_IAM = re.compile(rf"is known only after apply; it is derived from (?P<address>{_IAM_ADDRESS})")
+_IAM_RESOURCE = re.compile(_IAM_ADDRESS)
 
 
 def _created_iam_principal(entry: PrincipalEntry) -> tuple[str, str] | None:
     value = entry.value
     if entry.kind not in ("AWS", "CanonicalUser") or not isinstance(value, Unknown):
         return None
-    match = _CREATED_IAM_PRINCIPAL.fullmatch(value.reason) or _DERIVED_FROM_IAM.search(value.reason)
-    if match is None or (match.re is _DERIVED_FROM_IAM and match.end() != len(value.reason)):
+    match = _CREATED_IAM_PRINCIPAL.fullmatch(value.reason)
+    if match is not None:
+        address = match.group("address")
+    elif value.derived_from and all(_IAM_RESOURCE.fullmatch(a) for a in value.derived_from):
+        address = ", ".join(value.derived_from)  # a plan: computed from IAM principals created here
+    else:
         return None
-    return "account", f"principal {match.group('address')} (created by this configuration; its ARN is set at apply)"
+    return "account", f"principal {address} (created by this configuration; its ARN is set at apply)"
 
 
 def _classify_opaque_principal(entry: PrincipalEntry, literal_variables: bool) -> tuple[str, str] | None:

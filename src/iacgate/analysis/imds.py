@@ -411,13 +411,14 @@ def _statement_grants(document: Value, label: str, buckets: list[Bucket]) -> lis
             if not is_opaque(resource):
                 patterns.append(str(resource))
                 continue
+            derived = getattr(resource, "derived_from", ())
             text = " ".join(filter(None, (getattr(resource, "expr", ""), getattr(resource, "shape", None),
-                                          getattr(resource, "reason", ""))))
+                                          getattr(resource, "reason", ""), *derived)))
             hits = [b.address for b in buckets if re.search(
                 rf"(?<![\w.-]){re.escape(_strip(b.address))}(?![\w-])", text)]
-            # An object ARN built from a bucket ("${aws_s3_bucket.x.arn}/*"), or a plan value derived
+            # An object ARN built from a bucket ("${aws_s3_bucket.x.arn}/*"), or a plan value computed
             # from the bucket in a statement that allows s3:GetObject: it names that bucket's objects.
-            if hits and ("/" in text or "derived from" in text):
+            if hits and ("/" in text or derived):
                 named.extend(h for h in hits if h not in named)
             else:
                 unreadable.append(text.strip())

@@ -44,9 +44,9 @@ def note_derivations(attrs: Any, refs: dict[str, list[str]], path: str = "") -> 
     resource an after-apply value belongs to. Unchanged sub-trees are shared."""
     if isinstance(attrs, Unknown):
         names = refs.get(_strip_indices(path)) or ()
-        if not names or "derived from" in attrs.reason:
+        if not names or attrs.derived_from:
             return attrs
-        return Unknown(f"{attrs.reason}; it is derived from {', '.join(names)}")
+        return Unknown(f"{attrs.reason}; it is derived from {', '.join(names)}", attrs.shape, tuple(names))
     if isinstance(attrs, dict):
         changed = {k: note_derivations(v, refs, _join(path, str(k))) for k, v in attrs.items()}
         return attrs if all(changed[k] is attrs[k] for k in attrs) else changed
