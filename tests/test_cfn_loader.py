@@ -328,6 +328,11 @@ def test_rain_module_is_a_warning_and_other_odd_types_are_errors():
     assert warning.line == 2 and "Rain module" in warning.message and "not analysed" in warning.message
     (error,) = errors_of(result)
     assert error.line == 5 and "Type that is not a string" in error.message
+    as_json = load_text(json.dumps({"Resources": {"Network": {"Type": {"Rain::Module": "vpc.yml"}},
+                                                  "Good": {"Type": "AWS::SNS::Topic"}}}, indent=1),
+                        name="template.json")
+    assert [r.address for r in as_json.resources] == ["Good"]
+    assert not errors_of(as_json) and "Rain module" in errors_of(as_json, "warning")[0].message
 
 
 # ------------------------------------------------------------------------------------ hostile input

@@ -28,6 +28,8 @@ PARAMETER_TYPE = "AWS::CloudFormation::Parameter"
 SPANNED_SECTIONS = ("Resources", "Parameters")
 RESOURCE_TYPE_PREFIXES = ("AWS::", "Alexa::")
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+# `rain pkg` expands these resource types (YAML `!Rain::Module path`, JSON `{"Rain::Module": path}`).
+RAIN_MODULE_KEYS = ("Fn::Rain::Module", "Rain::Module")
 
 _JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
 _YAML_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
@@ -349,8 +351,9 @@ def _resource(path: str, logical_id: str, definition: Any, line: int | None, end
         errors.append(InputError(path, f"resource {logical_id} is not a mapping", line))
         return None
     resource_type = definition.get("Type")
-    if isinstance(resource_type, dict) and list(resource_type) == ["Fn::Rain::Module"]:
-        errors.append(InputError(path, f"{logical_id} is a Rain module (!Rain::Module {resource_type['Fn::Rain::Module']!r}), "
+    if isinstance(resource_type, dict) and len(resource_type) == 1 and next(iter(resource_type)) in RAIN_MODULE_KEYS:
+        module = next(iter(resource_type.values()))
+        errors.append(InputError(path, f"{logical_id} is a Rain module (!Rain::Module {module!r}), "
                                  "which only `rain pkg` expands; the resources it generates are not analysed "
                                  "(scan the packaged template)", line, "warning"))
         return None
