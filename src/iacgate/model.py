@@ -232,7 +232,6 @@ class LaunchSite(Entity):
     security_groups: list["SecurityGroup"] = field(default_factory=list)
     role: IamRole | None = None  # a role given directly (EKS node groups), not through a profile
     role_ref: Value = field(default_factory=_absent)
-    imds_note: str = ""  # what the builder knows about where IMDS options come from (module defaults, EKS)
 
 
 @dataclass(eq=False)

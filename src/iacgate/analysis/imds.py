@@ -52,6 +52,9 @@ AWS_MANAGED_S3_READ: dict[str, bool] = {
 
 # ------------------------------------------------------------------------------ IMDS posture
 
+EKS_TEMPLATE_NOTE = ("the node group has no launch template of its own, so EKS creates one with its own "
+                     "metadata options, which the configuration does not show")
+
 
 @dataclass(frozen=True, slots=True)
 class Layer:
@@ -263,8 +266,8 @@ def site_posture(site: LaunchSite, defaults: list[InstanceMetadataDefaults]) -> 
                        inner.summary.replace("(resource)", f"({decided})"),
                        inner.hosts_containers or site.hosts_containers)
     head = _options_layers("resource", site.metadata_options)
-    if site.imds_note and not head and not site.launch_templates:
-        head = [_opaque_layer("EKS", site.imds_note, site.source.at("launch_template"))]
+    if site.site_kind == "node_group" and not head and not site.launch_templates:
+        head = [_opaque_layer("EKS", EKS_TEMPLATE_NOTE, site.source.at("launch_template"))]
     hosts = site.hosts_containers or _ami_hosts_containers(site.ami)
     chains: list[list[Layer]] = []
     vias: list[Entity | None] = []

@@ -204,19 +204,25 @@ class Condition:
         raise NotImplementedError
 
 
-class All(Condition):
+class _Junction(Condition):
+    """``all`` (Kleene AND: min) or ``any`` (Kleene OR: max) over child conditions. ``DECIDES`` is the
+    value that settles the result at once, ``EMPTY`` the result of no children."""
+
     __slots__ = ("children", "pointer")
+    DECIDES: Truth
+    EMPTY: Truth
+    PICK: Callable[..., Truth]
 
     def __init__(self, children: tuple[Condition, ...], pointer: str) -> None:
         self.children = children
         self.pointer = pointer
 
     def truth(self, facts: Mapping[str, Value], params: Mapping[str, Any]) -> Truth:
-        result = _T
+        result = self.EMPTY
         for child in self.children:
             t = child.truth(facts, params)
-            if t is _F:
-                return _F
+            if t is self.DECIDES:
+                return t
             if t is _U:
                 result = _U
         return result
@@ -224,7 +230,7 @@ class All(Condition):
     def explain(self, facts: Mapping[str, Value],
                 params: Mapping[str, Any]) -> tuple[Truth, tuple[Used, ...]]:
         results = [child.explain(facts, params) for child in self.children]
-        result = min((t for t, _ in results), default=_T)
+        result = type(self).PICK((t for t, _ in results), default=self.EMPTY)
         return result, tuple(u for t, used in results if t is result for u in used)
 
     def fact_paths(self) -> list[tuple[str, str]]:
@@ -234,34 +240,14 @@ class All(Condition):
         return [p for child in self.children for p in child.param_refs()]
 
 
-class AnyOf(Condition):
-    __slots__ = ("children", "pointer")
+class All(_Junction):
+    __slots__ = ()
+    DECIDES, EMPTY, PICK = _F, _T, min
 
-    def __init__(self, children: tuple[Condition, ...], pointer: str) -> None:
-        self.children = children
-        self.pointer = pointer
 
-    def truth(self, facts: Mapping[str, Value], params: Mapping[str, Any]) -> Truth:
-        result = _F
-        for child in self.children:
-            t = child.truth(facts, params)
-            if t is _T:
-                return _T
-            if t is _U:
-                result = _U
-        return result
-
-    def explain(self, facts: Mapping[str, Value],
-                params: Mapping[str, Any]) -> tuple[Truth, tuple[Used, ...]]:
-        results = [child.explain(facts, params) for child in self.children]
-        result = max((t for t, _ in results), default=_F)
-        return result, tuple(u for t, used in results if t is result for u in used)
-
-    def fact_paths(self) -> list[tuple[str, str]]:
-        return [p for child in self.children for p in child.fact_paths()]
-
-    def param_refs(self) -> list[tuple[str, str, str]]:
-        return [p for child in self.children for p in child.param_refs()]
+class AnyOf(_Junction):
+    __slots__ = ()
+    DECIDES, EMPTY, PICK = _T, _F, max
 
 
 class Not(Condition):

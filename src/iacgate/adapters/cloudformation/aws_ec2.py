@@ -133,9 +133,6 @@ def _site(raw: RawResource) -> LaunchSite:
         ref = _template_ref(raw, "LaunchTemplate", "Id", "Name")
         if ref is not None:
             site.launch_templates.append(ref)
-        else:
-            site.imds_note = ("the node group has no launch template, so EKS creates one with its own "
-                              "metadata options, which the template does not show")
     site.hosts_containers = site.hosts_containers or container_markers_in(lookup(raw.attrs, "UserData"))
     return site
 

@@ -299,9 +299,6 @@ def _site(raw: RawResource) -> LaunchSite:
         ref = _template_ref(raw, "launch_template", "id", "name")
         if ref is not None:
             site.launch_templates.append(ref)
-        else:
-            site.imds_note = ("the node group has no launch template, so EKS creates one with its own "
-                              "metadata options, which the configuration does not show")
     site.hosts_containers = site.hosts_containers or container_markers_in(raw.attrs.get("user_data"))
     return site
 
@@ -540,10 +537,7 @@ def _module_site(raw: RawResource) -> LaunchSite | None:
     defaults, note = module_metadata_defaults(source, raw.meta.get("version"))
     custom_template = all(not (flag := attr_value(raw, name)).known or flag.value is not False
                           for name in ("create_launch_template", "use_custom_launch_template"))
-    if kind == "node_group" and not custom_template:
-        site.imds_note = ("the node group uses the launch template EKS creates, whose metadata options "
-                          "the configuration does not show")
-    else:
+    if kind != "node_group" or custom_template:  # else EKS's own launch template applies
         site.metadata_options = _module_options(raw, defaults, note)
     site.hosts_containers = kind == "node_group" or container_markers_in(raw.attrs.get("user_data"))
     site.image_id = attr_value(raw, "ami" if kind == "instance" else "image_id")
