@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from ..model import SecurityGroup
+from ..model import LaunchTemplateRef, SecurityGroup
 from ..raw import RawResource
-from ..values import Unresolved, Value, is_opaque, iter_strings
-from .common import Linker, strip_index
+from ..values import Unknown, Unresolved, Value, is_opaque, iter_strings
+from .common import _MISSING, Linker, attr_value, lookup, source_of, strip_index
 
 
 _CONTAINER_MARKERS = re.compile(
@@ -115,3 +115,19 @@ def link_security_groups(raw: RawResource, values: list[Value], groups: list[Sec
                 (g for g in groups if strip_index(g.address) == strip_index(re.sub(r"\.(id|name|group_id)$", "", ref))),
                 None))
     return found
+
+
+def template_ref(raw: RawResource, prefix: str, id_key: str, name_key: str,
+                 version_key: str = "version") -> LaunchTemplateRef | None:
+    """The launch template a block at ``prefix`` names (by id, else by name) with its version."""
+    block = lookup(raw.attrs, prefix)
+    if block is _MISSING or block is None or block == []:
+        return None
+    if raw.source_kind == "plan" and isinstance(block, Unknown):
+        return None  # a computed block the configuration does not write
+    ident = attr_value(raw, f"{prefix}.{id_key}")
+    if ident.absent:
+        ident = attr_value(raw, f"{prefix}.{name_key}")
+    if ident.absent and is_opaque(block):
+        ident = attr_value(raw, prefix)
+    return LaunchTemplateRef(source_of(raw, prefix), ident, attr_value(raw, f"{prefix}.{version_key}"))

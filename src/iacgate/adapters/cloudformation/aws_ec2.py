@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import (EgressRule, IamPolicy, IamRole, InstanceProfile, LaunchSite, LaunchTemplate,
-                      LaunchTemplateRef, MetadataOptions, Model, PolicyAttachment, SecurityGroup)
+                      MetadataOptions, Model, PolicyAttachment, SecurityGroup)
 from ...raw import RawResource
 from ...values import Unresolved, Value, absent, is_opaque, known, unknown
 from ..common import _MISSING, Linker, attr_value, lookup, parse_document, source_of, to_int
-from ..ec2_links import container_markers_in, link_entity, link_security_groups, refs_under
+from ..ec2_links import container_markers_in, link_entity, link_security_groups, refs_under, template_ref
 
 SITE_KINDS = {
     "AWS::EC2::Instance": "instance",
@@ -69,18 +69,6 @@ def metadata_options(raw: RawResource, prefix: str) -> MetadataOptions | None:
     return options
 
 
-def _template_ref(raw: RawResource, prefix: str, id_key: str, name_key: str) -> LaunchTemplateRef | None:
-    block = lookup(raw.attrs, prefix)
-    if block is _MISSING or block is None:
-        return None
-    ident = attr_value(raw, f"{prefix}.{id_key}")
-    if ident.absent:
-        ident = attr_value(raw, f"{prefix}.{name_key}")
-    if ident.absent and is_opaque(block):
-        ident = attr_value(raw, prefix)
-    return LaunchTemplateRef(source_of(raw, prefix), ident, attr_value(raw, f"{prefix}.Version"))
-
-
 def _launch_template(raw: RawResource) -> LaunchTemplate:
     data = "LaunchTemplateData"
     template = LaunchTemplate(**_entity_args(raw), name=attr_value(raw, "LaunchTemplateName"),
@@ -108,21 +96,21 @@ def _site(raw: RawResource) -> LaunchSite:
         for interface in _items(lookup(raw.attrs, "NetworkInterfaces")):
             site.security_group_refs += _values(_sub(raw, interface), "GroupSet")
     if kind == "instance":
-        ref = _template_ref(raw, "LaunchTemplate", "LaunchTemplateId", "LaunchTemplateName")
+        ref = template_ref(raw, "LaunchTemplate", "LaunchTemplateId", "LaunchTemplateName", version_key="Version")
         if ref is not None:
             site.launch_templates.append(ref)
     elif kind == "autoscaling_group":
-        ref = _template_ref(raw, "LaunchTemplate", "LaunchTemplateId", "LaunchTemplateName")
+        ref = template_ref(raw, "LaunchTemplate", "LaunchTemplateId", "LaunchTemplateName", version_key="Version")
         if ref is not None:
             site.launch_templates.append(ref)
         base = "MixedInstancesPolicy.LaunchTemplate"
-        spec = _template_ref(raw, f"{base}.LaunchTemplateSpecification", "LaunchTemplateId",
-                             "LaunchTemplateName")
+        spec = template_ref(raw, f"{base}.LaunchTemplateSpecification", "LaunchTemplateId",
+                            "LaunchTemplateName", version_key="Version")
         if spec is not None:
             site.launch_templates.append(spec)
         for index, override in enumerate(_items(lookup(raw.attrs, f"{base}.Overrides"))):
-            ref = _template_ref(_sub(raw, override), "LaunchTemplateSpecification", "LaunchTemplateId",
-                                "LaunchTemplateName")
+            ref = template_ref(_sub(raw, override), "LaunchTemplateSpecification", "LaunchTemplateId",
+                               "LaunchTemplateName", version_key="Version")
             if ref is not None:
                 ref.source = source_of(raw, f"{base}.Overrides[{index}].LaunchTemplateSpecification")
                 site.launch_templates.append(ref)
@@ -130,7 +118,7 @@ def _site(raw: RawResource) -> LaunchSite:
     elif kind == "node_group":
         site.hosts_containers = True
         site.role_ref = attr_value(raw, "NodeRole")
-        ref = _template_ref(raw, "LaunchTemplate", "Id", "Name")
+        ref = template_ref(raw, "LaunchTemplate", "Id", "Name", version_key="Version")
         if ref is not None:
             site.launch_templates.append(ref)
     site.hosts_containers = site.hosts_containers or container_markers_in(lookup(raw.attrs, "UserData"))

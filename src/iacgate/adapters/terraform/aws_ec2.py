@@ -18,7 +18,8 @@ from .policy_documents import policy_data_sources, policy_value
 from ...values import State, Unknown, Unresolved, Value, absent, is_opaque, known, unknown, unresolved
 from ..common import (_MISSING, Linker, attr_value, lookup, parse_document, source_of, strip_index,
                       to_int)
-from ..ec2_links import container_markers_in, link_entity, link_security_groups, opaque_mentions, refs_under
+from ..ec2_links import (container_markers_in, link_entity, link_security_groups, opaque_mentions, refs_under,
+                         template_ref)
 
 SITE_KINDS = {
     "aws_instance": "instance",
@@ -234,21 +235,6 @@ def _list_values(raw: RawResource, path: str) -> list[Value]:
     return out
 
 
-def _template_ref(raw: RawResource, prefix: str, id_key: str, name_key: str,
-                  version_key: str = "version") -> LaunchTemplateRef | None:
-    block = lookup(raw.attrs, prefix)
-    if block is _MISSING or block is None or block == []:
-        return None
-    if raw.source_kind == "plan" and isinstance(block, Unknown):
-        return None  # a computed block the configuration does not write
-    ident = attr_value(raw, f"{prefix}.{id_key}")
-    if ident.absent:
-        ident = attr_value(raw, f"{prefix}.{name_key}")
-    if ident.absent and is_opaque(block):
-        ident = attr_value(raw, prefix)
-    return LaunchTemplateRef(source_of(raw, prefix), ident, attr_value(raw, f"{prefix}.{version_key}"))
-
-
 def _user_data(raw: RawResource) -> Value:
     value = attr_value(raw, "user_data")
     return attr_value(raw, "user_data_base64") if value.absent else value
@@ -281,7 +267,7 @@ def _site(raw: RawResource) -> LaunchSite:
         site.iam_instance_profile = _attr(raw, "iam_instance_profile")
         site.security_group_refs = (_list_values(raw, "vpc_security_group_ids")
                                     + _list_values(raw, "security_groups"))
-        ref = _template_ref(raw, "launch_template", "id", "name")
+        ref = template_ref(raw, "launch_template", "id", "name")
         if ref is not None:
             site.launch_templates.append(ref)
     elif kind == "launch_configuration":
@@ -296,7 +282,7 @@ def _site(raw: RawResource) -> LaunchSite:
     elif kind == "node_group":
         site.hosts_containers = True
         site.role_ref = attr_value(raw, "node_role_arn")
-        ref = _template_ref(raw, "launch_template", "id", "name")
+        ref = template_ref(raw, "launch_template", "id", "name")
         if ref is not None:
             site.launch_templates.append(ref)
     site.hosts_containers = site.hosts_containers or container_markers_in(raw.attrs.get("user_data"))
@@ -305,11 +291,11 @@ def _site(raw: RawResource) -> LaunchSite:
 
 def _asg_template_refs(raw: RawResource) -> list[LaunchTemplateRef]:
     refs = []
-    direct = _template_ref(raw, "launch_template", "id", "name")
+    direct = template_ref(raw, "launch_template", "id", "name")
     if direct is not None:
         refs.append(direct)
     base = "mixed_instances_policy.launch_template"
-    spec = _template_ref(raw, f"{base}.launch_template_specification", "launch_template_id",
+    spec = template_ref(raw, f"{base}.launch_template_specification", "launch_template_id",
                          "launch_template_name")
     if spec is not None:
         refs.append(spec)
@@ -320,7 +306,7 @@ def _asg_template_refs(raw: RawResource) -> list[LaunchTemplateRef]:
                 continue
             sub = RawResource(raw.address, raw.type, raw.name, raw.source_kind, raw.file, raw.line,
                               raw.end_line, attrs=override)
-            ref = _template_ref(sub, "launch_template_specification", "launch_template_id",
+            ref = template_ref(sub, "launch_template_specification", "launch_template_id",
                                 "launch_template_name")
             if ref is not None:
                 ref.source = source_of(raw, f"{base}.override[{index}].launch_template_specification")
