@@ -167,6 +167,7 @@ def test_sub_and_join_s3_arn_of_unnamed_bucket_is_unknown_with_refs():
         "ARN of bucket Anonymous (name known only after deploy): arn:aws:s3:::${Anonymous}/*")
     assert attrs["JoinedName"] == Unknown(
         "ARN of bucket Anonymous (name known only after deploy): arn:aws:s3:::${Anonymous}/uploads/*")
+    assert attrs["Joined"].shape == "arn:aws:s3:::${Anonymous}/*"
     assert refs["Objects"] == refs["Joined"] == refs["JoinedName"] == ["Anonymous"]
 
 

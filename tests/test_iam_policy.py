@@ -371,7 +371,8 @@ def test_aws_tls_example_denies_insecure_transport() -> None:
     ({"Resource": Unresolved("${aws_s3_bucket.b.arn}/*")}, True),
     ({"Resource": Unresolved("aws_s3_bucket.b.arn")}, None),
     # CloudFormation: !Join ["", ["arn:aws:s3:::", !Ref Bucket, "/*"]] on a bucket named at deploy
-    ({"Resource": Unknown("ARN of bucket Site (name known only after deploy): arn:aws:s3:::${Site}/*")}, True),
+    ({"Resource": Unknown("ARN of bucket Site (name known only after deploy): arn:aws:s3:::${Site}/*",
+                          shape="arn:aws:s3:::${Site}/*")}, True),
     ({"Resource": Unknown("ARN of bucket Site is known only after deploy")}, None),
 ])
 def test_denies_insecure_transport_variants(statement: dict, expected: bool | None) -> None:

@@ -1074,8 +1074,6 @@ def _opaque_object_resource(resources: tuple[Any, ...]) -> bool | None:
     for r in resources:
         if isinstance(r, Unresolved) and r.expr.rstrip('"').endswith("/*"):
             return True
-        if isinstance(r, Unknown) and r.reason.startswith("ARN of bucket ") and r.reason.endswith("/*"):
-            return True
         if isinstance(r, Unknown) and r.shape is not None and r.shape.strip().strip('"').endswith("/*"):
             return True
     return None

@@ -485,7 +485,8 @@ class Resolver:
                     p if isinstance(p, str) else
                     (S3_ARN_PREFIX if p.kind == "arn" else "") + "${" + str(p.bucket) + "}"
                     for p in pieces)
-                return Unknown(f"ARN of bucket {head.bucket} (name known only after deploy): {rendered}")
+                return Unknown(f"ARN of bucket {head.bucket} (name known only after deploy): {rendered}",
+                               shape=rendered)
         first_opaque = opaque[0].value
         reason = first_opaque.reason if isinstance(first_opaque, (Unknown, Unresolved)) else "not known"
         if isinstance(first_opaque, Unresolved) and first_opaque.expr.startswith("Ref "):
