@@ -21,6 +21,7 @@ from ...values import Unknown, Unresolved, contains_opaque, is_opaque
 from . import functions as fn
 from .functions import EvalFailure, first_opaque
 from .types import convert as convert_to_type
+from .reads import EXISTS, IS_FILE, ReadLog
 from .hcl import (Attribute, BinOp, Block, Call, Cond, ForExpr, Invalid, Lit, Name, ObjectExpr,
                   Template, TemplateFor, TemplateIf, Traversal, TupleExpr, UnOp, parse_template_text)
 
@@ -151,6 +152,7 @@ class Session:
         self.resolve_child = resolve_child
         self.scan_root = scan_root
         self.max_file_size = max_file_size
+        self.reads = ReadLog(max_file_size)  # what file functions and path tests saw on disk
         self.errors: list[InputError] = []
         self._stack: list[tuple[Any, str]] = []
         self._in_progress: set[Any] = set()
@@ -1109,7 +1111,7 @@ class Instance:
         if os.path.isabs(path):
             return path
         candidate = os.path.normpath(path)
-        if os.path.exists(candidate):
+        if self.session.reads.test(EXISTS, candidate):
             return candidate
         return os.path.normpath(os.path.join(self.root_dir, path))
 
@@ -1303,15 +1305,20 @@ class _FileAccess:
     def resolve_path(self, path: str) -> str:
         return self.instance.resolve_path(path)
 
+    def is_file(self, path: str) -> bool:
+        return self.instance.session.reads.test(IS_FILE, path)
+
     def read_file(self, path: str, call: str) -> bytes | Unknown | Unresolved:
         session = self.instance.session
-        resolved = os.path.realpath(self.resolve_path(path))
+        reads = session.reads
+        resolved = reads.realpath(self.resolve_path(path))
         # the folder the gate runs in, and the root module and module being evaluated (a scan of
         # /abs/infra from elsewhere still reads the files beside its .tf files)
         allowed = ([session.scan_root] if session.scan_root else []) + [self.instance.root_dir,
                                                                        self.instance.module.dir]
-        if not any(_is_below(resolved, os.path.realpath(folder)) for folder in allowed):
+        if not any(_is_below(resolved, reads.realpath(folder)) for folder in allowed):
             return Unresolved(call, f"{path} is outside the scanned folder; not read")
+        reads.file(resolved)
         try:
             size = os.path.getsize(resolved)
         except OSError:

@@ -59,6 +59,8 @@ class FunctionContext(Protocol):
 
     def resolve_path(self, path: str) -> str: ...
 
+    def is_file(self, path: str) -> bool: ...
+
     def render_template(self, text: str, variables: dict[str, Any], call: str) -> Any: ...
 
 
@@ -668,7 +670,7 @@ def _filebase64(ctx: FunctionContext, text: str, path: Any) -> Any:
 
 
 def _fileexists(ctx: FunctionContext, text: str, path: Any) -> Any:
-    return os.path.isfile(ctx.resolve_path(to_string(path)))
+    return ctx.is_file(ctx.resolve_path(to_string(path)))
 
 
 def _templatefile(ctx: FunctionContext, text: str, path: Any, variables: Any) -> Any:
