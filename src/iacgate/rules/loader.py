@@ -19,6 +19,7 @@ from ..findings import severity_rank
 from ..resources import builtin_policies_dir, rule_schema_path
 from .catalog import known_facts
 from .conditions import OPERATORS, Condition, check_param_value, compile_collecting
+from .pack_cache import RulePackCache, pack_fingerprint, pack_key
 from .template import Template, TemplateError, parse_template
 
 BUILTIN_ID = re.compile(r"^IG-[A-Z0-9]+-[0-9]{3}$")
@@ -131,16 +132,20 @@ def _loader_class() -> type:
     return _yaml_loader()
 
 
-def read_rule_file(path: Path, display: str) -> tuple[Any, RuleError | None]:
-    """The parsed YAML document of a rule file, or the error that prevented reading it."""
-    import yaml
-
+def read_rule_text(path: Path, display: str) -> tuple[str | None, RuleError | None]:
+    """The text of a rule file, or the error that prevented reading it."""
     try:
         if path.stat().st_size > MAX_RULE_FILE_BYTES:
             return None, RuleError(display, "/", f"file is larger than {MAX_RULE_FILE_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8"), None
     except (OSError, UnicodeDecodeError) as exc:
         return None, RuleError(display, "/", f"cannot read file: {exc}")
+
+
+def parse_rule_text(text: str, display: str) -> tuple[Any, RuleError | None]:
+    """The one YAML document of a rule file's text, or the error that prevented parsing it."""
+    import yaml
+
     try:
         documents = list(yaml.load_all(text, Loader=_loader_class()))  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
@@ -155,6 +160,14 @@ def read_rule_file(path: Path, display: str) -> tuple[Any, RuleError | None]:
         return None, RuleError(display, "/", "a rule file holds exactly one rule (one YAML "
                                              f"document), found {len(documents)}")
     return documents[0], None
+
+
+def read_rule_file(path: Path, display: str) -> tuple[Any, RuleError | None]:
+    """The parsed YAML document of a rule file, or the error that prevented reading it."""
+    text, error = read_rule_text(path, display)
+    if text is None:
+        return None, error
+    return parse_rule_text(text, display)
 
 
 @lru_cache(maxsize=1)
@@ -389,38 +402,111 @@ def load_file(path: Path, display: str, *, builtin: bool = False
     return compile_rule(data, display, builtin=builtin)
 
 
+@dataclass(frozen=True, slots=True)
+class _PackFile:
+    name: str  # the path inside the pack (the key of its document in a cache entry)
+    display: str
+    text: str | None
+    read_error: RuleError | None
+
+
+def _checked_document(file: _PackFile) -> tuple[Any, list[RuleError]]:
+    """The document of a file that was read, when it parses and matches the schema."""
+    if file.text is None:
+        return None, [file.read_error] if file.read_error is not None else []
+    data, error = parse_rule_text(file.text, file.display)
+    if error is not None:
+        return None, [error]
+    errors = schema_errors(data, file.display)
+    return (None, errors) if errors else (data, [])
+
+
+def _cached_documents(files: list[_PackFile], cache: RulePackCache | None
+                      ) -> tuple[dict[str, Any] | None, str | None]:
+    """The pack's checked documents from the cache (None on a miss) and the pack's cache key (None
+    when the pack cannot be cached: no cache, or a file that could not be read)."""
+    if cache is None or any(f.text is None for f in files):
+        return None, None
+    key = pack_key([(f.name, f.text or "") for f in files], cache.fingerprint)
+    return cache.get(key, [f.name for f in files]), key
+
+
+def _compile_files(files: list[_PackFile], builtin: bool, cache: RulePackCache | None
+                   ) -> list[tuple[_PackFile, Rule | None, list[RuleError]]]:
+    """Each file's rule (None on a fault) and faults, in order. Documents come from the cache when
+    the pack's files are unchanged; a pack whose every file checks clean is stored."""
+    documents, key = _cached_documents(files, cache)
+    checked: dict[str, Any] = {}
+    compiled = []
+    for file in files:
+        if documents is not None:
+            data, faults = documents[file.name], []
+        else:
+            data, faults = _checked_document(file)
+        if faults:
+            compiled.append((file, None, faults))
+            continue
+        checked[file.name] = data
+        rule, faults = compile_rule(data, file.display, builtin=builtin)
+        compiled.append((file, rule, faults))
+    if cache is not None and key is not None and documents is None and len(checked) == len(files):
+        cache.put(key, checked)
+    return compiled
+
+
+def _pack_file(path: Path, name: str, display: str) -> _PackFile:
+    text, error = read_rule_text(path, display)
+    return _PackFile(name, display, text, error)
+
+
 def load_pack(directory: str | Path, *, builtin: bool = False,
-              display_root: str | None = None) -> tuple[list[Rule], list[RuleError]]:
+              display_root: str | None = None, cache: RulePackCache | None = None
+              ) -> tuple[list[Rule], list[RuleError]]:
     """Every rule in a folder (or the one rule of a rule file). Files are named as
     ``display_root`` (default: the folder as given) joined with their path inside the folder. A
-    second rule with an id already seen is an error."""
+    second rule with an id already seen is an error. With ``cache``, the checked documents of a
+    pack whose files are unchanged are read from it."""
     root = Path(directory)
     shown = str(directory) if display_root is None else display_root
     if root.is_file() and root.suffix in RULE_FILE_SUFFIXES:
-        rule, faults = load_file(root, shown, builtin=builtin)
+        [(_, rule, faults)] = _compile_files([_pack_file(root, root.name, shown)], builtin, cache)
         return ([rule] if rule is not None else []), faults
     if not root.is_dir():
         return [], [RuleError(shown, "/", "not a folder or a rule file" if root.exists()
                               else "no such folder")]
-    files = rule_files(root)
-    if not files:
+    paths = rule_files(root)
+    if not paths:
         return [], [RuleError(shown, "/", "no rule files (*.yaml, *.yml) in this folder")]
+    files = []
+    for path in paths:
+        relative = path.relative_to(root)
+        files.append(_pack_file(path, relative.as_posix(), str(Path(shown) / relative)))
     rules: list[Rule] = []
     errors: list[RuleError] = []
     seen: dict[str, str] = {}
-    for path in files:
-        display = str(Path(shown) / path.relative_to(root))
-        rule, faults = load_file(path, display, builtin=builtin)
+    for file, rule, faults in _compile_files(files, builtin, cache):
         errors.extend(faults)
         if rule is None:
             continue
         if rule.id in seen:
-            errors.append(RuleError(display, "/id", f"duplicate rule id '{rule.id}' (also in "
-                                                    f"{seen[rule.id]})"))
+            errors.append(RuleError(file.display, "/id", f"duplicate rule id '{rule.id}' (also in "
+                                                         f"{seen[rule.id]})"))
             continue
-        seen[rule.id] = display
+        seen[rule.id] = file.display
         rules.append(rule)
     return rules, errors
+
+
+def open_pack_cache(cache_dir: str | None) -> RulePackCache | None:
+    """The rule pack cache in ``cache_dir`` (the parsed-file cache's folder), or None for no cache."""
+    if not cache_dir:
+        return None
+    try:
+        schema_text = rule_schema_path().read_bytes()
+    except OSError:
+        return None
+    fingerprint = pack_fingerprint(schema_text)
+    return RulePackCache(cache_dir, fingerprint) if fingerprint is not None else None
 
 
 def is_builtin_dir(directory: str | Path) -> bool:
@@ -430,19 +516,22 @@ def is_builtin_dir(directory: str | Path) -> bool:
         return False
 
 
-def load_rules(extra_dirs: list[str] | None = None) -> tuple[list[Rule], list[RuleError]]:
+def load_rules(extra_dirs: list[str] | None = None, *, cache_dir: str | None = None
+               ) -> tuple[list[Rule], list[RuleError]]:
     """The built-in pack plus user packs (``--policies DIR``, in order), sorted by rule id.
 
     A user rule with the id of a built-in rule replaces it (a ``warning`` says so); the same id in
-    two user packs is an error and the first one is kept."""
+    two user packs is an error and the first one is kept. ``cache_dir``: the folder of the
+    checked-document cache (see :mod:`.pack_cache`); None reads and checks every file."""
+    cache = open_pack_cache(cache_dir)
     builtin_dir = builtin_policies_dir()
-    builtin, errors = load_pack(builtin_dir, builtin=True)
+    builtin, errors = load_pack(builtin_dir, builtin=True, cache=cache)
     by_id: dict[str, Rule] = {rule.id: rule for rule in builtin}
     user_seen: dict[str, str] = {}
     for directory in extra_dirs or []:
         if is_builtin_dir(directory):
             continue  # already loaded
-        rules, faults = load_pack(directory)
+        rules, faults = load_pack(directory, cache=cache)
         errors.extend(faults)
         for rule in rules:
             if rule.id in user_seen:
@@ -464,5 +553,5 @@ def only_errors(errors: Iterable[RuleError]) -> list[RuleError]:
 
 
 __all__ = ["Rule", "RuleError", "Escalation", "MessageCase", "load_rules", "load_pack",
-           "load_file", "compile_rule", "read_rule_file", "schema_errors", "rule_files",
-           "pointer_of", "only_errors", "is_builtin_dir"]
+           "load_file", "compile_rule", "read_rule_file", "read_rule_text", "parse_rule_text",
+           "schema_errors", "rule_files", "pointer_of", "only_errors", "is_builtin_dir", "open_pack_cache"]
