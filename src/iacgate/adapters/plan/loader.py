@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from ...raw import InputError, LoadResult, RawResource
 from ..common import collector_paused
 from ...values import Unknown, Unresolved
-from .changes import merge_unknown, note_derivations, planned_attrs, sensitive_paths
+from .changes import has_unknown, merge_unknown, note_derivations, planned_attrs, sensitive_paths
 from .references import (ConfigModule, Instance, Resolver, format_module, index_configuration,
                          is_expression, parse_module_address)
 
@@ -144,11 +144,11 @@ def _load(path: str, plan: dict[str, Any], result: LoadResult) -> None:
         result.errors.append(InputError(
             path, f"{len(deferred)} resource change(s) were deferred by Terraform and are not in this "
                   "plan; they were not analysed", kind="warning"))
-    resolver = Resolver(modules, (instance for instance, _ in entries))
-    for instance, resource in entries:
+    resolver = Resolver(modules, (instance for instance, _, _ in entries))
+    for instance, resource, holds_unknown in entries:
         try:
             resource.refs = resolver.resource_refs(instance)
-            if resource.refs:
+            if resource.refs and holds_unknown:
                 resource.attrs = note_derivations(resource.attrs, resource.refs)
         except RecursionError:
             result.errors.append(InputError(path, f"{resource.address}: configuration nested too deeply"))
@@ -217,7 +217,8 @@ def _module_prefix(address: str, mode: str, resource_type: str, name: str) -> st
 
 
 def _change_entries(path: str, changes: list[Any],
-                    errors: list[InputError]) -> Iterator[tuple[Instance, RawResource]]:
+                    errors: list[InputError]) -> Iterator[tuple[Instance, RawResource, bool]]:
+    """Each change as a resource, and whether its attributes hold a value known only after apply."""
     for position, entry in enumerate(changes):
         identity = _identity(path, entry, f"resource_changes[{position}]", errors)
         if identity is None:
@@ -229,11 +230,14 @@ def _change_entries(path: str, changes: list[Any],
             errors.append(InputError(path, f"{address}: the change lists no actions"))
         before = change.get("before") if isinstance(change.get("before"), dict) else None
         meta: dict[str, Any] = {}
+        holds_unknown = False
         try:
             if "delete" in actions and "create" not in actions:
                 attrs: dict[str, Any] = {}
             else:
-                attrs, all_unknown = planned_attrs(change.get("after"), change.get("after_unknown"), address)
+                mask = change.get("after_unknown")
+                attrs, all_unknown = planned_attrs(change.get("after"), mask, address)
+                holds_unknown = all_unknown or has_unknown(mask)
                 if all_unknown:
                     meta["after_unknown_all"] = True
             sensitive = tuple(dict.fromkeys((
@@ -249,12 +253,13 @@ def _change_entries(path: str, changes: list[Any],
             address=address, type=resource_type, name=name, source_kind=SOURCE_KIND, file=path,
             attrs=attrs, mode=mode, module=format_module(module), index=index, actions=actions,
             before=before, sensitive_paths=sensitive, meta=meta)
-        yield Instance(address, module, _config_address(mode, resource_type, name), index), resource
+        yield Instance(address, module, _config_address(mode, resource_type, name), index), resource, holds_unknown
 
 
 def _planned_value_entries(path: str, plan: dict[str, Any],
-                           errors: list[InputError]) -> Iterator[tuple[Instance, RawResource]]:
-    """Resources of ``planned_values`` (used only when the plan has no ``resource_changes``)."""
+                           errors: list[InputError]) -> Iterator[tuple[Instance, RawResource, bool]]:
+    """Resources of ``planned_values`` (used only when the plan has no ``resource_changes``); planned
+    values hold no after-apply markers."""
     pending = [(_dict(_dict(plan.get("planned_values")).get("root_module")), 0)]
     while pending:
         module_values, depth = pending.pop()
@@ -271,7 +276,7 @@ def _planned_value_entries(path: str, plan: dict[str, Any],
                 module=format_module(module), index=index,
                 sensitive_paths=sensitive,
                 meta={"planned_values_only": True})
-            yield Instance(address, module, _config_address(mode, resource_type, name), index), resource
+            yield Instance(address, module, _config_address(mode, resource_type, name), index), resource, False
         if depth < 64:
             pending.extend((_dict(child), depth + 1) for child in _list(module_values.get("child_modules")))
 
