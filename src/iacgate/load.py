@@ -4,9 +4,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .discovery import Document, Inputs, display_path, read_bytes
 from .raw import InputError, LoadResult
+
+if TYPE_CHECKING:
+    from .adapters.terraform.reads import Reuse
 
 STDIN_NAME = "<stdin>"
 _DOCUMENT_MARKERS = (b"AWSTemplateFormatVersion", b"AWS::", b'"format_version"')
@@ -21,6 +25,7 @@ class LoadOptions:
     scan_root: str | None = None
     cache_dir: str | None = None  # parsed-file cache folder; None: no cache
     parse_workers: int | None = None  # Terraform parse processes; None: one per core
+    reuse: Reuse | None = None  # Terraform roots whose results the caller already holds (see stack_cache)
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
@@ -31,7 +36,7 @@ def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
     tf_options = TerraformOptions(var_files=list(options.var_files), vars=dict(options.vars),
                                   scan_root=options.scan_root or os.getcwd(),
                                   max_file_size=options.max_file_size, cache_dir=options.cache_dir,
-                                  workers=options.parse_workers)
+                                  workers=options.parse_workers, reuse=options.reuse)
     return load_terraform(inputs.terraform_dirs, tf_options)
 
 
@@ -50,7 +55,12 @@ def _load_plan(path: str, text: list[bytes | str]) -> LoadResult | None:
     """A plan when the bytes or text decode to one; None when they are valid JSON but not a plan.
     ``text`` is a one-item holder the input is taken out of once decoded, so a big plan's text and
     the parts of its tree loading never reads are freed before its resources are built."""
-    from .adapters.plan.loader import decode_plan, load_plan, looks_like_plan, without_unread_parts
+    from .adapters.plan.loader import (
+        decode_plan,
+        load_plan,
+        looks_like_plan,
+        without_unread_parts,
+    )
 
     plan, error = decode_plan(path, text[0])
     if error is not None:
@@ -90,8 +100,11 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
         (text,) = holder
     if not doc.explicit and "Resources" not in text and "AWSTemplateFormatVersion" not in text:
         return LoadResult()
-    from .adapters.cloudformation.loader import (load_cloudformation_document, looks_like_cloudformation,
-                                                 parse_document)
+    from .adapters.cloudformation.loader import (
+        load_cloudformation_document,
+        looks_like_cloudformation,
+        parse_document,
+    )
 
     parsed, error = parse_document(doc.path, text)
     if error is not None:

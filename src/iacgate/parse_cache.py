@@ -2,8 +2,8 @@
 
 An entry is keyed by the SHA-256 of the file's bytes together with everything that shapes the parsed
 result: the syntax the file is read with (HCL, ``.tf.json``, ``.tfvars.json``), the AST format version,
-the iacgate version and the python-hcl2 and lark versions. A changed file, parser or iacgate therefore
-never hits an old entry; entries are never stale, only unused.
+the iacgate version and code (a digest of its modules) and the python-hcl2 and lark versions. A changed
+file, parser or iacgate therefore never hits an old entry; entries are never stale, only unused.
 
 Entries are pickles of :class:`~iacgate.adapters.terraform.hcl.ParsedFile`, read back with an unpickler
 that only accepts iacgate's own syntax-tree types and plain data (no other classes, no callables), and
@@ -13,10 +13,13 @@ read or does not decode is ignored (the file is parsed again and the entry rewri
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import json
 import os
 import pickle
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -46,14 +49,30 @@ def syntax_of(path: str) -> str:
 
 
 def parser_fingerprint() -> str:
-    """The versions that shape a parsed file (iacgate, AST format, python-hcl2, lark)."""
+    """What shapes a parsed file: the iacgate code (see :func:`code_fingerprint`), the AST format,
+    python-hcl2 and lark."""
     import hcl2
     import lark
 
     from . import __version__
 
-    return (f"iacgate={__version__};ast={AST_FORMAT_VERSION};"
+    return (f"iacgate={__version__};code={code_fingerprint()};ast={AST_FORMAT_VERSION};"
             f"python-hcl2={getattr(hcl2, '__version__', '?')};lark={lark.__version__}")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the installed iacgate's modules and the Python version: results an older or
+    edited iacgate wrote are never read back (a source install edited in place included)."""
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"\0unreadable\0")
+    return digest.hexdigest()
 
 
 def cache_key(data: bytes, syntax: str, fingerprint: str) -> str:
@@ -92,6 +111,27 @@ class ParseCache:
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
 
+    # The call index: for a folder's configuration files (names and contents), the local ``source``
+    # strings of its module calls, so the root modules of a tree are known without loading every
+    # parsed file.
+
+    def call_index_key(self, folder_files: bytes) -> str:
+        return cache_key(folder_files, "module-calls", self.fingerprint)
+
+    def get_call_sources(self, key: str) -> list[str] | None:
+        try:
+            with open(self.folder / "calls" / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+                found = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        if isinstance(found, list) and all(isinstance(item, str) for item in found):
+            return found
+        return None
+
+    def put_call_sources(self, key: str, sources: list[str]) -> None:
+        self._write(self.folder / "calls" / key[:2] / f"{key}.json",
+                    json.dumps(sources).encode("utf-8", "surrogateescape"))
+
     def get(self, key: str, path: str) -> Any | None:
         """The cached ParsedFile for ``key`` (with ``path`` as its path), or None on a miss or a bad entry."""
         from .adapters.terraform.hcl import ParsedFile
@@ -113,10 +153,14 @@ class ParseCache:
         """Store ``parsed``; a cache that cannot be written is skipped silently (it is only a speed-up)."""
         if not self._writable:
             return
-        entry = self._entry(key)
         try:
             payload = pickle.dumps(parsed._replace(path=""), protocol=_PICKLE_PROTOCOL)
         except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            return
+        self._write(self._entry(key), payload)
+
+    def _write(self, entry: Path, payload: bytes) -> None:
+        if not self._writable:
             return
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ model in :mod:`iacgate.model`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +78,41 @@ class LoadResult:
     resources: list[RawResource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    stacks: list[StackOrigin] = field(default_factory=list)  # only when the caller asked to reuse results
 
-    def extend(self, other: "LoadResult") -> None:
+    def extend(self, other: LoadResult) -> None:
         self.resources.extend(other.resources)
         self.errors.extend(other.errors)
         self.files.extend(other.files)
+        self.stacks.extend(other.stacks)
+
+
+@dataclass
+class StackOrigin:
+    """A stack whose making the loader can state whole: a key for how it was asked for (the root
+    folder, options) and the read log of everything on disk it was made from. ``resources``,
+    ``errors`` and ``files`` are that stack's share of the load result (empty when ``reused``)."""
+
+    stack: str
+    key: str
+    reads: tuple[tuple[str, str, str], ...]
+    resources: list[RawResource]
+    errors: list[InputError]
+    files: list[str]
+    reused: bool = False  # the caller holds its results; the loader did not evaluate it
+
+
+def error_key(error: InputError) -> tuple[str, str, int | None, str]:
+    return (error.file, error.message, error.line, error.kind)
+
+
+def distinct_errors(errors: Iterable[InputError]) -> list[InputError]:
+    """The errors in order, each reported once."""
+    seen: set[tuple[str, str, int | None, str]] = set()
+    out = []
+    for error in errors:
+        key = error_key(error)
+        if key not in seen:
+            seen.add(key)
+            out.append(error)
+    return out

@@ -17,10 +17,12 @@ from .discovery import discover
 from .findings import Evidence, Finding, ScanReport, Subject
 from .load import LoadOptions, load_inputs
 from .model import AccountPublicAccessBlock, Model
-from .raw import InputError, LoadResult, RawResource
+from .raw import InputError, LoadResult, RawResource, distinct_errors
 
 if TYPE_CHECKING:
     from .baseline import Baseline
+    from .rules.loader import Rule, RuleError
+    from .stack_cache import StackCache, StackFindings
 
 
 @dataclass
@@ -54,7 +56,11 @@ def unlinked_errors(model: Model) -> list[InputError]:
 
 def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> list[Subject]:
     from .analysis import s3_exposure
-    from .analysis.credentials import access_key_subjects, credential_subjects, find_credentials
+    from .analysis.credentials import (
+        access_key_subjects,
+        credential_subjects,
+        find_credentials,
+    )
     from .analysis.imds import launch_site_subjects
     from .facts import account_block_subjects, bucket_subjects
 
@@ -147,9 +153,60 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
 
         check_source_root(options.source_root)
 
-    loaded = load(paths, options.load)
+    from .rules import load_rules, select_rules
+
+    rules, rule_errors = load_rules(options.policies)
+    rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
+    cache = _stack_cache(options, rules)
+    load_options = options.load if cache is None else dataclasses.replace(options.load, reuse=cache.take)
+    loaded = load(paths, load_options)
     with _collector_skips_existing_objects():
-        return _gate_loaded(loaded, options, ignore_entries, baseline)
+        return _gate_loaded(loaded, options, ignore_entries, baseline, rules, rule_errors, cache)
+
+
+def _stack_cache(options: ScanOptions, rules: list[Rule]) -> StackCache | None:
+    """Reuse of unchanged stacks' findings, where the parse cache is on (``--no-cache`` turns both off)."""
+    if not options.load.cache_dir:
+        return None
+    from .stack_cache import StackCache, analysis_salt
+
+    salt = analysis_salt([[(r.id, r.file, r.builtin, r.data) for r in rules], options.rule_params,
+                          [dataclasses.asdict(b) for b in options.account_blocks]])
+    return StackCache(options.load.cache_dir, salt)
+
+
+def stack_findings(resources: list[RawResource], account_blocks: list[AccountPublicAccessBlock],
+                   rules: list[Rule], rule_params: dict[str, dict[str, object]]
+                   ) -> tuple[list[Finding], list[Subject], list[InputError]]:
+    """model -> analyse -> rules over resources that form whole stacks."""
+    from .rules import evaluate
+
+    model = build_model(resources)
+    subjects = analyse(model, account_blocks)
+    findings = evaluate(rules, subjects, rule_params)
+    _declared_by(findings, subjects)
+    return findings, subjects, model.errors + unlinked_errors(model)
+
+
+def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule],
+                     cache: StackCache) -> list[StackFindings]:
+    """Each stack the loader could state the making of: taken from the cache, or analysed here and
+    stored for the next run."""
+    from .stack_cache import StackFindings
+    from .suppressions import meta_by_address
+
+    out = []
+    for origin in loaded.stacks:
+        if origin.reused:
+            out.append(cache.taken[origin.key])
+            continue
+        findings, subjects, errors = stack_findings(origin.resources, options.account_blocks, rules,
+                                                    options.rule_params)
+        found = StackFindings(findings, meta_by_address(subjects), origin.errors, errors, origin.files,
+                              sum(1 for r in origin.resources if r.mode == "managed"))
+        cache.put(origin.key, origin.reads, found)
+        out.append(found)
+    return out
 
 
 @contextmanager
@@ -166,20 +223,28 @@ def _collector_skips_existing_objects() -> Iterator[None]:
 
 
 def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,  # type: ignore[type-arg]
-                 baseline: Baseline | None) -> ScanReport:
+                 baseline: Baseline | None, rules: list[Rule], rule_errors: list[RuleError],
+                 cache: StackCache | None) -> ScanReport:
     from .baseline import apply_baseline
     from .gate import GateOptions, apply_gate, classify_changes
-    from .rules import evaluate, load_rules, select_rules
+    from .rules import evaluate
     from .suppressions import apply_suppressions, meta_by_address
 
-    model = build_model(loaded.resources)
-    subjects = analyse(model, options.account_blocks)
-
-    rules, rule_errors = load_rules(options.policies)
-    rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
-    findings = evaluate(rules, subjects, options.rule_params)
-    _declared_by(findings, subjects)
+    by_origin = _origin_findings(loaded, options, rules, cache) if cache is not None else []
+    in_origins = {id(r) for origin in loaded.stacks for r in origin.resources}
+    rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
+    findings, subjects, analysis_errors = stack_findings(rest, options.account_blocks, rules, options.rule_params)
     subjects_meta = meta_by_address(subjects)
+    files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
+    load_errors = list(loaded.errors)
+    for found in by_origin:
+        findings.extend(found.findings)
+        subjects_meta.update(found.subject_meta)
+        analysis_errors.extend(found.analysis_errors)
+        resources += found.resources
+        if found.reused:
+            files.extend(found.files)
+            load_errors.extend(found.load_errors)
     source_warnings: list[InputError] = []
     source_root = options.source_root or implied_source_root(loaded.resources)
     if source_root:
@@ -203,9 +268,9 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
         findings, changes = classify_changes(findings, before_findings,
                                              {s.address: s.actions for s in subjects})
 
-    errors = (loaded.errors + model.errors + unlinked_errors(model) + source_warnings + suppression_warnings
+    errors = (distinct_errors(load_errors + analysis_errors) + source_warnings + suppression_warnings
               + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
     return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown,
                                                     new_only=options.new_only),
-                      files=loaded.files, resources=sum(1 for r in loaded.resources if r.mode == "managed"),
-                      tool_version=__version__, changes=changes)
+                      files=list(dict.fromkeys(files)), resources=resources, tool_version=__version__,
+                      changes=changes)

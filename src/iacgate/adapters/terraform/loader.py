@@ -6,6 +6,7 @@ their inputs, recursively (``module.a.module.b.aws_s3_bucket.x``).
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -13,14 +14,44 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...raw import InputError, LoadResult, RawResource
-from ..common import collector_paused
+from ...raw import (
+    InputError,
+    LoadResult,
+    RawResource,
+    StackOrigin,
+    distinct_errors,
+    error_key,
+)
 from ...values import Unknown, Unresolved
-from .evaluate import (MAX_MODULE_DEPTH, MODULE_META_ARGS, ChildModule, Declared, Instance, ModuleDef,
-                       Session, _Instances, block_groups, build_module, index_suffix, is_local_source,
-                       literal_source, to_raw_tree)
-from .hcl import Attribute, Block, Lit, ParsedFile, SourceTextError, decode_source, parse_expression_text, parse_file
-from .registry_modules import ModuleManifest, load_manifest
+from ..common import collector_paused
+from .evaluate import (
+    MAX_MODULE_DEPTH,
+    MODULE_META_ARGS,
+    ChildModule,
+    Declared,
+    Instance,
+    ModuleDef,
+    Session,
+    _Instances,
+    block_groups,
+    build_module,
+    index_suffix,
+    is_local_source,
+    literal_source,
+    to_raw_tree,
+)
+from .hcl import (
+    Attribute,
+    Block,
+    Lit,
+    ParsedFile,
+    SourceTextError,
+    decode_source,
+    parse_expression_text,
+    parse_file,
+)
+from .reads import IS_DIR, ReadLog, Reuse, digest, unchanged
+from .registry_modules import MANIFEST, ModuleManifest, load_manifest
 
 if TYPE_CHECKING:
     from ...parse_cache import ParseCache
@@ -38,6 +69,7 @@ class TerraformOptions:
     max_file_size: int = 10 * 1024 * 1024
     cache_dir: str | None = None                            # parse cache folder; None: no cache
     workers: int | None = None                              # parse processes; None: one per core
+    reuse: Reuse | None = None                              # roots whose results the caller already holds
 
 
 # Above these, parsing is spread over a process pool (starting workers costs more than tiny inputs).
@@ -57,142 +89,243 @@ def load_terraform(module_dirs: dict[str, list[str]], options: TerraformOptions)
     return _Loader(options).run(module_dirs)
 
 
+@dataclass
+class _BuiltModule:
+    """A module folder as read once per run, with what reading it saw and reported; every root
+    that reaches it takes these on (a root's errors and reads are its own, so it can be reused
+    alone)."""
+
+    module: ModuleDef | None
+    reads: ReadLog
+    errors: list[InputError]
+    files: list[str]
+
+
+@dataclass
+class _RootState:
+    reads: ReadLog
+    errors: list[InputError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    warned: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def take(self, built: _BuiltModule) -> None:
+        self.reads.merge(built.reads)
+        self.errors.extend(built.errors)
+        self.files.extend(built.files)
+
+
 class _Loader:
     def __init__(self, options: TerraformOptions) -> None:
         self.options = options
         self.result = LoadResult()
-        self.modules: dict[str, ModuleDef | None] = {}
+        self.scanned: dict[str, list[str]] = {}
+        self.modules: dict[str, _BuiltModule] = {}
         self.var_files: dict[str, ParsedFile] = {}
         self.manifests: dict[str, ModuleManifest | None] = {}
-        self.warned: set[tuple[str, str, str]] = set()
-        self.session = Session(self._resolve_child, options.scan_root, options.max_file_size)
+        self.session = self._new_session()
+        self.root = _RootState(self.session.reads)
+        self.sources: dict[str, bytes | InputError] = {}
         self.parsed: dict[str, ParsedFile | InputError] = {}
         self.cache = _open_cache(options.cache_dir)
 
+    def _new_session(self) -> Session:
+        return Session(self._resolve_child, self.options.scan_root, self.options.max_file_size)
+
     # -- reading
+
+    def _source(self, path: str) -> bytes | InputError:
+        found = self.sources.get(path)
+        if found is None:
+            data, error = read_source(path, self.options.max_file_size)
+            found = self.sources[path] = error if error is not None else (data or b"")
+        return found
 
     def _prefetch(self, paths: list[str]) -> None:
         """Parse the files known up front in one batch (cache, then a process pool for the rest)."""
-        sources: list[tuple[str, bytes]] = []
+        batch: list[tuple[str, bytes]] = []
         for path in dict.fromkeys(paths):
-            data, error = read_source(path, self.options.max_file_size)
-            if error is not None:
-                self.parsed[path] = error
-            elif data is not None:
-                sources.append((path, data))
-        self.parsed.update(parse_sources(sources, self.options.workers, self.cache))
+            if path in self.parsed:
+                continue
+            source = self._source(path)
+            if isinstance(source, InputError):
+                self.parsed[path] = source
+            else:
+                batch.append((path, source))
+        self.parsed.update(parse_sources(batch, self.options.workers, self.cache))
 
-    def _read(self, path: str) -> ParsedFile | None:
-        self.result.files.append(path)
-        outcome = self.parsed.get(path)
-        if outcome is None:
-            data, error = read_source(path, self.options.max_file_size)
-            outcome = error if error is not None else parse_sources(
-                [(path, data or b"")], 1, self.cache)[path]
+    def _parsed(self, path: str) -> ParsedFile | InputError:
+        if path not in self.parsed:
+            self._prefetch([path])
+        return self.parsed[path]
+
+    def _read_into(self, path: str, reads: ReadLog, errors: list[InputError], files: list[str]
+                   ) -> ParsedFile | None:
+        files.append(path)
+        outcome = self._parsed(path)
+        source = self.sources.get(path)
+        reads.file(path, source if isinstance(source, bytes) else None)
         if isinstance(outcome, InputError):
-            self.result.errors.append(outcome)
+            errors.append(outcome)
             return None
-        for problem in outcome.errors:
-            self.result.errors.append(InputError(path, problem.message, problem.line))
+        errors.extend(InputError(path, problem.message, problem.line) for problem in outcome.errors)
         return outcome
 
-    def _module(self, directory: str, files: list[str] | None = None) -> ModuleDef | None:
+    def _module(self, directory: str) -> ModuleDef | None:
         key = os.path.normpath(directory)
-        if key in self.modules:
-            return self.modules[key]
+        built = self.modules.get(key)
+        if built is None:
+            built = self.modules[key] = self._build_module(directory)
+        self.root.take(built)
+        return built.module
+
+    def _build_module(self, directory: str) -> _BuiltModule:
+        key = os.path.normpath(directory)
+        reads = ReadLog(self.options.max_file_size)
+        built = _BuiltModule(None, reads, [], [])
+        files = self.scanned.get(key)
+        reads.scanned(key, files)
         if files is None:
+            reads.listing(directory)
             try:
                 names = sorted(os.listdir(directory))
             except (OSError, ValueError):  # ValueError: a module source holding a NUL character
-                self.modules[key] = None
-                return None
+                return built
             files = [os.path.join(directory, n) for n in names if n.endswith(CONFIG_SUFFIXES)]
             if not files:
-                self.modules[key] = None
-                return None
+                return built
         config = sorted((f for f in files if f.endswith(CONFIG_SUFFIXES)), key=os.path.basename)
         parsed: list[tuple[str, tuple[Block, ...]]] = []
         for path in config:
-            result = self._read(path)
+            result = self._read_into(path, reads, built.errors, built.files)
             if result is not None:
                 parsed.append((path, result.blocks))
-        module = build_module(directory, parsed)
-        self.result.errors.extend(module.errors)
-        self.modules[key] = module
-        return module
+        built.module = build_module(directory, parsed)
+        built.errors.extend(built.module.errors)
+        return built
+
+    def _read_var_file(self, path: str) -> None:
+        parsed = self._read_into(path, ReadLog(self.options.max_file_size), self.result.errors, self.result.files)
+        if parsed is not None:
+            self.var_files[path] = parsed
 
     # -- main
 
     def run(self, module_dirs: dict[str, list[str]]) -> LoadResult:
-        self._prefetch([f for d in sorted(module_dirs) for f in sorted(module_dirs[d])
-                        if f.endswith(CONFIG_SUFFIXES + VARFILE_SUFFIXES)] + list(self.options.var_files))
-        defs: dict[str, ModuleDef] = {}
-        for directory in sorted(module_dirs):
-            files = module_dirs[directory]
-            for path in sorted(f for f in files if f.endswith(VARFILE_SUFFIXES)):
-                parsed = self._read(path)
-                if parsed is not None:
-                    self.var_files[path] = parsed
-            module = self._module(directory, files)
-            if module is not None:
-                defs[os.path.normpath(directory)] = module
+        self.scanned = {os.path.normpath(d): list(files) for d, files in module_dirs.items()}
+        dirs = {os.path.normpath(d): d for d in module_dirs}
+        var_paths = [f for d in sorted(module_dirs) for f in sorted(module_dirs[d]) if f.endswith(VARFILE_SUFFIXES)]
+        calls = self._local_calls(dirs)
+        roots = _roots(calls)
+        fresh = [root for root in roots if not self._reused(root)]
+        needed = _reached(fresh, calls)
+        self._prefetch([f for key in sorted(needed) for f in sorted(self.scanned.get(key, ()))
+                        if f.endswith(CONFIG_SUFFIXES)] + var_paths + list(self.options.var_files))
+        for path in var_paths:
+            self._read_var_file(path)
         for path in self.options.var_files:
             if path not in self.var_files:
-                parsed = self._read(path)
-                if parsed is not None:
-                    self.var_files[path] = parsed
-        for root in self._roots(defs):
-            self._evaluate_root(defs[root], module_dirs.get(defs[root].dir, []))
+                self._read_var_file(path)
+        for root in fresh:
+            self._evaluate_root(dirs.get(root, root), module_dirs.get(dirs.get(root, root), []))
         self._emit_var_files(module_dirs)
-        self.result.errors.extend(self.session.errors)
+        self.result.files = list(dict.fromkeys(self.result.files))
+        rank = {root: i for i, root in enumerate(roots)}
+        self.result.stacks.sort(key=lambda origin: rank.get(os.path.normpath(origin.stack), len(rank)))
         return self.result
 
-    def _roots(self, defs: dict[str, ModuleDef]) -> list[str]:
+    def _local_calls(self, dirs: dict[str, str]) -> dict[str, set[str]]:
+        """Each scanned folder -> the folders its module calls name with a local ``source``. From the
+        parse cache's call index where it has the folder's files, else by parsing them (in one batch)."""
+        sources: dict[str, list[str] | None] = {}
+        for key in dirs:
+            sources[key] = self._cached_call_sources(key)
+        missing = [key for key, found in sources.items() if found is None]
+        self._prefetch([f for key in sorted(missing) for f in sorted(self.scanned[key])
+                        if f.endswith(CONFIG_SUFFIXES)])
+        for key in missing:
+            sources[key] = self._call_sources(dirs[key])
         calls: dict[str, set[str]] = {}
-        called: set[str] = set()
-        for key, module in defs.items():
-            targets = set()
-            for declared in module.calls.values():
-                source = literal_source(declared.block)
-                if source is not None and is_local_source(source):
-                    target = os.path.normpath(os.path.join(module.dir, source))
-                    if target != key:
-                        targets.add(target)
-            calls[key] = targets
-            called |= targets
-        roots = [key for key in sorted(defs) if key not in called]
-        reached: set[str] = set()
-        pending = list(roots)
-        while pending:
-            key = pending.pop()
-            if key in reached:
-                continue
-            reached.add(key)
-            pending.extend(t for t in calls.get(key, ()) if t in defs)
-        # folders only reachable through a call cycle are still analysed (fail closed)
-        for key in sorted(defs):
-            if key not in reached:
-                roots.append(key)
-                pending = [key]
-                while pending:
-                    current = pending.pop()
-                    if current not in reached:
-                        reached.add(current)
-                        pending.extend(t for t in calls.get(current, ()) if t in defs)
-        return roots
+        for key, found in sources.items():
+            targets = {os.path.normpath(os.path.join(dirs[key], source)) for source in found or ()}
+            calls[key] = {t for t in targets if t != key}
+        return calls
 
-    def _evaluate_root(self, module: ModuleDef, files: list[str]) -> None:
-        root = Instance(self.session, module, "", module.dir)
-        for path in self._applied_var_files(files):
-            parsed = self.var_files.get(path)
-            for attribute in parsed.attributes if parsed else ():
-                root.var_values[attribute.name] = root.eval(attribute.expr, {})
-        for name, text in self.options.vars.items():
-            root.var_values[name] = _cli_var(text)
+    def _call_index_key(self, key: str) -> str | None:
+        if self.cache is None:
+            return None
+        parts: list[bytes] = []
+        for path in sorted((f for f in self.scanned[key] if f.endswith(CONFIG_SUFFIXES)), key=os.path.basename):
+            source = self._source(path)
+            if isinstance(source, InputError):
+                return None  # parsed every run, so its error is reported
+            parts.append(os.path.basename(path).encode("utf-8", "surrogateescape") + b"\0" + digest(source).encode())
+        return self.cache.call_index_key(b"\n".join(parts))
+
+    def _cached_call_sources(self, key: str) -> list[str] | None:
+        index_key = self._call_index_key(key)
+        return self.cache.get_call_sources(index_key) if self.cache is not None and index_key else None
+
+    def _call_sources(self, directory: str) -> list[str]:
+        """The literal local ``source`` strings of a folder's module calls (stored in the call index)."""
+        built = self.modules.get(os.path.normpath(directory))
+        if built is None:
+            built = self.modules[os.path.normpath(directory)] = self._build_module(directory)
+        found: list[str] = []
+        for declared in built.module.calls.values() if built.module is not None else ():
+            source = literal_source(declared.block)
+            if source is not None and is_local_source(source):
+                found.append(source)
+        index_key = self._call_index_key(os.path.normpath(directory))
+        if self.cache is not None and index_key:
+            self.cache.put_call_sources(index_key, found)
+        return found
+
+    def _reused(self, root: str) -> bool:
+        """Whether the scan takes this root's results from its own store (nothing it was made from
+        changed); then the root is not evaluated here."""
+        reuse = self.options.reuse
+        if reuse is None:
+            return False
+        key = self._root_key(root)
+        if not reuse(key, lambda entries: unchanged(entries, self.scanned, self.options.max_file_size)):
+            return False
+        self.result.stacks.append(StackOrigin(stack=root, key=key, reads=(), resources=[], errors=[], files=[],
+                                              reused=True))
+        return True
+
+    def _root_key(self, root: str) -> str:
+        options = self.options
+        return json.dumps({"root": root, "abs": os.path.abspath(root), "cwd": os.getcwd(),
+                           "vars": sorted(options.vars.items()), "var_files": list(options.var_files),
+                           "scan_root": options.scan_root, "max_file_size": options.max_file_size},
+                          sort_keys=True)
+
+    def _evaluate_root(self, directory: str, files: list[str]) -> None:
+        self.session = self._new_session()
+        self.root = _RootState(self.session.reads)
+        module = self._module(directory)
         first = len(self.result.resources)
-        self._emit(root)
-        for resource in self.result.resources[first:]:
-            resource.stack = module.dir  # everything a root instantiates deploys together
+        if module is not None:
+            root = Instance(self.session, module, "", module.dir)
+            for path in self._applied_var_files(files):
+                source = self._source(path)
+                self.root.reads.file(path, source if isinstance(source, bytes) else None)
+                parsed = self.var_files.get(path)
+                for attribute in parsed.attributes if parsed else ():
+                    root.var_values[attribute.name] = root.eval(attribute.expr, {})
+            for name, text in self.options.vars.items():
+                root.var_values[name] = _cli_var(text)
+            self._emit(root)
+            for resource in self.result.resources[first:]:
+                resource.stack = module.dir  # everything a root instantiates deploys together
+        errors = distinct_errors(self.root.errors + self.session.errors)
+        reported = {error_key(e) for e in self.result.errors}
+        self.result.errors.extend(e for e in errors if error_key(e) not in reported)
+        self.result.files.extend(self.root.files)
+        if self.options.reuse is not None and module is not None:
+            self.result.stacks.append(StackOrigin(
+                stack=module.dir, key=self._root_key(os.path.normpath(directory)), reads=self.root.reads.frozen(),
+                resources=self.result.resources[first:], errors=errors, files=list(dict.fromkeys(self.root.files))))
 
     def _applied_var_files(self, files: list[str]) -> list[str]:
         by_name = {os.path.basename(f): f for f in files}
@@ -205,7 +338,8 @@ class _Loader:
         applied: set[str] = set(self.options.var_files)
         for files in module_dirs.values():
             applied.update(self._applied_var_files(files))
-        evaluator = Instance(self.session, ModuleDef("."), "", ".")
+        session = self._new_session()
+        evaluator = Instance(session, ModuleDef("."), "", ".")
         for path, parsed in self.var_files.items():
             for attribute in parsed.attributes:
                 value = _safe_eval(evaluator, attribute.expr, {}, attribute.text)
@@ -214,6 +348,7 @@ class _Loader:
                     source_kind=SOURCE_KIND, file=path, line=attribute.line, end_line=attribute.end_line,
                     attrs={"value": to_raw_tree(value)}, mode="tfvars",
                     meta={"applied": path in applied}, stack=os.path.dirname(path) or "."))
+        self.result.errors.extend(session.errors)
 
     # -- module calls
 
@@ -248,22 +383,25 @@ class _Loader:
     def _not_analysed(self, parent: Instance, name: str, where: tuple[str, int | None],
                       child: ChildModule, kind: str) -> ChildModule:
         key = (parent.module.dir, parent.path, name)
-        if key not in self.warned:
-            self.warned.add(key)
+        if key not in self.root.warned:
+            self.root.warned.add(key)
             shown = f" (source {child.source})" if child.source else ""
-            self.result.errors.append(InputError(where[0], f"module {name}{shown} was not analysed: {child.reason}",
+            self.root.errors.append(InputError(where[0], f"module {name}{shown} was not analysed: {child.reason}",
                                                  where[1], kind=kind))
         return child
 
     def _manifest_dir(self, parent: Instance, name: str) -> str | None:
         root_dir = os.path.normpath(parent.root_dir)
+        reads = self.root.reads
+        reads.file(os.path.join(root_dir, MANIFEST))
         if root_dir not in self.manifests:
             self.manifests[root_dir] = load_manifest(root_dir)
         manifest = self.manifests[root_dir]
         if manifest is None:
             return None
         keys = parent.call_keys
-        return manifest.dir_for(f"{keys}.{name}" if keys else name)
+        return manifest.dir_for(f"{keys}.{name}" if keys else name,
+                                is_dir=lambda path: reads.test(IS_DIR, path))
 
     # -- raw resources
 
@@ -361,6 +499,32 @@ class _Loader:
             address=f"{inst.prefix}module.{name}{index_suffix(key)}", type="module", name=name,
             source_kind=SOURCE_KIND, file=declared.file, line=block.line, end_line=block.end_line,
             attrs=attrs, refs=refs, mode="module", module=inst.path, index=key, meta=meta))
+
+
+def _roots(calls: dict[str, set[str]]) -> list[str]:
+    """The folders no scanned module calls, then any folder reachable only through a call cycle
+    (still analysed: fail closed)."""
+    called = set().union(*calls.values()) if calls else set()
+    roots = [key for key in sorted(calls) if key not in called]
+    reached = _reached(roots, calls)
+    for key in sorted(calls):
+        if key not in reached:
+            roots.append(key)
+            reached |= _reached([key], calls)
+    return roots
+
+
+def _reached(starts: list[str], calls: dict[str, set[str]]) -> set[str]:
+    """The scanned folders ``starts`` reach through local module calls, themselves included."""
+    reached: set[str] = set()
+    pending = list(starts)
+    while pending:
+        key = pending.pop()
+        if key in reached:
+            continue
+        reached.add(key)
+        pending.extend(t for t in calls.get(key, ()) if t in calls)
+    return reached
 
 
 def read_source(path: str, max_size: int) -> tuple[bytes | None, InputError | None]:

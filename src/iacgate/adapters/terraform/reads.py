@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 FILE = "file"          # the file's bytes (or why they could not be read)
 LISTING = "listing"    # the Terraform configuration files a folder holds
@@ -27,6 +27,9 @@ REALPATH = "realpath"
 CONFIG_SUFFIXES = (".tf", ".tf.json")
 
 Entry = tuple[str, str, str]  # (kind, path, state)
+# Asked once per root module before it is evaluated: (the root's key, a check that a recorded read
+# log still holds) -> whether the caller already holds that root's results.
+Reuse = Callable[[str, Callable[[Sequence[Entry]], bool]], bool]
 
 
 def digest(data: bytes) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
 MANIFEST = os.path.join(".terraform", "modules", "modules.json")
 MAX_MANIFEST_SIZE = 5 * 1024 * 1024
@@ -18,12 +19,12 @@ class ModuleManifest:
     root_dir: str
     dirs: dict[str, str] = field(default_factory=dict)  # call key -> folder
 
-    def dir_for(self, key: str) -> str | None:
+    def dir_for(self, key: str, is_dir: Callable[[str], bool] = os.path.isdir) -> str | None:
         directory = self.dirs.get(key)
         if directory is None:
             return None
         path = directory if os.path.isabs(directory) else os.path.join(self.root_dir, directory)
-        return os.path.normpath(path) if os.path.isdir(path) else None
+        return os.path.normpath(path) if is_dir(path) else None
 
 
 def load_manifest(root_dir: str) -> ModuleManifest | None:

@@ -1,0 +1,154 @@
+"""What the gate concluded about a stack, kept between runs so a re-scan pays only for the stacks that
+changed.
+
+A Terraform root module (with every module it calls) is one stack, analysed on its own: links never
+cross stacks. Its findings are a function of:
+
+- everything its evaluation saw on disk, recorded by the loader as a read log
+  (:mod:`iacgate.adapters.terraform.reads`: file contents, folder listings, path tests), re-checked
+  before an entry is used;
+- how it was asked for: the root folder, the current folder, ``--var`` / ``--var-file``, the file
+  size bound (the loader's root key);
+- the analysis settings: ``--account-public-access-block``, the selected rules as written and their
+  parameters;
+- the code: a digest of every module of the installed iacgate and the versions of Python and of the
+  parsers.
+
+The entry for a stack is found by the digest of all but the first; the read log inside it decides
+whether it still holds. So an entry is never stale, only unused. What is kept is the stack's findings
+before suppressions, baselines and the gate (those are applied on every run, so an ignore file or a
+``--fail-on`` change needs no new analysis), with its input errors, files and resource count.
+
+Entries live beside the parse cache (``--cache-dir``; ``--no-cache`` turns both off), written to a
+temporary file and renamed, so concurrent runs never see half an entry. They are pickles read back
+with an unpickler that accepts only the few iacgate types a finding is made of and plain data.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding
+from .raw import InputError
+
+FORMAT_VERSION = "1"
+CACHE_SUBDIR = f"stacks-v{FORMAT_VERSION}"
+_PICKLE_PROTOCOL = 5
+_ALLOWED = {
+    ("iacgate.findings", "Finding"), ("iacgate.findings", "Evidence"), ("iacgate.findings", "Suppression"),
+    ("iacgate.values", "Source"), ("iacgate.values", "Value"), ("iacgate.values", "State"),
+    ("iacgate.values", "Unknown"), ("iacgate.values", "Unresolved"), ("iacgate.raw", "InputError"),
+    ("iacgate.stack_cache", "StackFindings"),
+}
+_BUILTINS = frozenset({"tuple", "list", "dict", "set", "frozenset", "int", "float", "str", "bytes", "bool"})
+
+Entry = tuple[str, str, str]
+
+
+@dataclass
+class StackFindings:
+    """One stack's share of a scan, up to the rules."""
+
+    findings: list[Finding]
+    subject_meta: dict[str, dict[str, Any]]  # address -> meta (inline suppressions, file)
+    load_errors: list[InputError]
+    analysis_errors: list[InputError]
+    files: list[str]
+    resources: int  # managed resources
+    reused: bool = field(default=False, compare=False)
+
+
+def code_fingerprint() -> str:
+    """The code and the parser versions (the parse cache's fingerprint)."""
+    from .parse_cache import parser_fingerprint
+
+    return parser_fingerprint()
+
+
+def analysis_salt(parts: Sequence[Any]) -> str:
+    """A digest of the analysis settings (rules as written, parameters, account access blocks)."""
+    text = json.dumps(list(parts), sort_keys=True, default=repr)
+    return hashlib.sha256(f"{code_fingerprint()}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class _EntryUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        if module == "builtins" and name in _BUILTINS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a stack cache entry")
+
+
+class StackCache:
+    """Entries under ``root/stacks-vN/ab/abcdef....pickle``, for one set of analysis settings."""
+
+    def __init__(self, root: str, salt: str) -> None:
+        self.folder = Path(root) / CACHE_SUBDIR
+        self.salt = salt
+        self.taken: dict[str, StackFindings] = {}
+        self._writable = True
+
+    def _entry(self, key: str) -> Path:
+        name = hashlib.sha256(f"{self.salt}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()
+        return self.folder / name[:2] / f"{name}.pickle"
+
+    def take(self, key: str, still_valid: Callable[[Sequence[Entry]], bool]) -> bool:
+        """Whether an entry for ``key`` exists, decodes and its read log still holds; then its
+        findings are kept in ``taken``."""
+        try:
+            with open(self._entry(key), "rb") as handle:
+                payload = handle.read()
+        except OSError:
+            return False
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()  # many small objects, no cycles: the collector would only walk them
+        try:
+            reads, found = _EntryUnpickler(io.BytesIO(payload)).load()
+        except Exception:  # noqa: BLE001 - a corrupt, truncated or foreign entry is a miss
+            return False
+        finally:
+            if enabled:
+                gc.enable()
+        if not isinstance(found, StackFindings) or not isinstance(reads, tuple):
+            return False
+        if not still_valid(reads):
+            return False
+        found.reused = True
+        self.taken[key] = found
+        return True
+
+    def put(self, key: str, reads: tuple[Entry, ...], found: StackFindings) -> None:
+        """Store ``found``; a cache that cannot be written is skipped silently (it is only a speed-up)."""
+        if not self._writable:
+            return
+        try:
+            payload = pickle.dumps((reads, found), protocol=_PICKLE_PROTOCOL)
+        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            return
+        entry = self._entry(key)
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(payload)
+                os.replace(temp, entry)
+            except BaseException:
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            self._writable = False
