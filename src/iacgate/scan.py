@@ -155,7 +155,7 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
 
     from .rules import load_rules, select_rules
 
-    rules, rule_errors = load_rules(options.policies)
+    rules, rule_errors = load_rules(options.policies, cache_dir=options.load.cache_dir)
     rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
     cache = _stack_cache(options, rules)
     load_options = options.load if cache is None else dataclasses.replace(options.load, reuse=cache.take)
