@@ -168,11 +168,11 @@ def _stack_cache(options: ScanOptions, rules: list[Rule]) -> StackCache | None:
     """Reuse of unchanged stacks' findings, where the parse cache is on (``--no-cache`` turns both off)."""
     if not options.load.cache_dir:
         return None
-    from .stack_cache import StackCache, analysis_salt
+    from .stack_cache import StackCache
 
-    salt = analysis_salt([[(r.id, r.file, r.builtin, r.data) for r in rules], options.rule_params,
-                          [dataclasses.asdict(b) for b in options.account_blocks]])
-    return StackCache(options.load.cache_dir, salt)
+    return StackCache(options.load.cache_dir, [[(r.id, r.file, r.builtin, r.data) for r in rules],
+                                               options.rule_params,
+                                               [dataclasses.asdict(b) for b in options.account_blocks]])
 
 
 def stack_findings(resources: list[RawResource], account_blocks: list[AccountPublicAccessBlock],

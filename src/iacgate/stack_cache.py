@@ -25,6 +25,7 @@ with an unpickler that accepts only the few iacgate types a finding is made of a
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -73,9 +74,10 @@ def code_fingerprint() -> str:
     return parser_fingerprint()
 
 
-def analysis_salt(parts: Sequence[Any]) -> str:
-    """A digest of the analysis settings (rules as written, parameters, account access blocks)."""
-    text = json.dumps(list(parts), sort_keys=True, default=repr)
+def analysis_salt(settings: Sequence[Any]) -> str:
+    """A digest of the analysis settings (rules as written, parameters, account access blocks) and of
+    the code that analyses."""
+    text = json.dumps(list(settings), sort_keys=True, default=repr)
     return hashlib.sha256(f"{code_fingerprint()}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -91,11 +93,15 @@ class _EntryUnpickler(pickle.Unpickler):
 class StackCache:
     """Entries under ``root/stacks-vN/ab/abcdef....pickle``, for one set of analysis settings."""
 
-    def __init__(self, root: str, salt: str) -> None:
+    def __init__(self, root: str, settings: Sequence[Any]) -> None:
         self.folder = Path(root) / CACHE_SUBDIR
-        self.salt = salt
+        self.settings = settings
         self.taken: dict[str, StackFindings] = {}
         self._writable = True
+
+    @functools.cached_property
+    def salt(self) -> str:  # on first use: a scan with no Terraform root never imports the parser
+        return analysis_salt(self.settings)
 
     def _entry(self, key: str) -> Path:
         name = hashlib.sha256(f"{self.salt}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()
