@@ -228,6 +228,8 @@ def bench_startup(root: Path, gate: list[str], reps: int, env: dict[str, str], w
     rows = []
     for name, argv in (("--version", gate + ["--version"]),
                        ("one small .tf, no cache", gate + ["check", str(one), "--no-cache"]),
+                       ("one small .tf, cache filled", gate + ["check", str(one), "--cache-dir",
+                                                               str(work / "one-file-cache")]),
                        ("python -c pass", [sys.executable, "-c", "pass"])):
         run_once(argv, env)
         rows.append(median_row(name, [run_once(argv, env) for _ in range(max(reps, 5))]))
