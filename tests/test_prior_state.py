@@ -1,0 +1,218 @@
+"""The prior state of a plan is analysed only for the buckets the change touches: the findings over
+it, and so every finding's new / existing classification and the fixed count, are the same as when
+the whole prior state is analysed."""
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iacgate import facts, scan
+from iacgate.adapters.plan.loader import load_plan
+from iacgate.build import build_model
+from iacgate.findings import Finding
+from iacgate.gate import classify_changes
+from iacgate.model import Bucket, Model
+from iacgate.prior_state import (
+    before_resources,
+    prior_findings,
+    unchanged_addresses,
+    unchanged_buckets,
+)
+from iacgate.raw import RawResource
+from iacgate.rules import evaluate, load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANS = sorted([*ROOT.glob("tests/fixtures/plan/*/plan.json"), *ROOT.glob("examples/plan/*.plan.json")])
+GENERATOR = ROOT.parent / "shared" / "bench" / "gen_workload.py"
+
+
+@contextmanager
+def _only_buckets(buckets: list[Bucket]) -> Iterator[None]:
+    keep = {id(b) for b in buckets}
+    real = facts.bucket_subjects
+    facts.bucket_subjects = lambda found, exposure: real([b for b in found if id(b) in keep], exposure)
+    try:
+        yield
+    finally:
+        facts.bucket_subjects = real
+
+
+def analyse_buckets(model: Model, buckets: list[Bucket]) -> list:  # type: ignore[type-arg]
+    """The scan's analysis with bucket subjects only for ``buckets``."""
+    if "buckets" in inspect.signature(scan.analyse).parameters:
+        return scan.analyse(model, [], buckets=buckets)  # type: ignore[call-arg]
+    with _only_buckets(buckets):
+        return scan.analyse(model, [])
+
+
+def statuses(findings: list[Finding]) -> dict[tuple[str, str], str]:
+    """What classification reads: the status of each rule on each address (the last one written)."""
+    return {(f.rule_id, f.address): f.status for f in findings}
+
+
+def compare(resources: list[RawResource]) -> dict[str, Any]:
+    rules, _ = load_rules()
+    model = build_model(resources)
+    subjects = scan.analyse(model, [])
+    planned = evaluate(rules, subjects, {})
+    prior = before_resources(resources)
+    whole = evaluate(rules, scan.analyse(build_model(prior), []), {}) if prior else []
+    reduced = prior_findings(resources, model, subjects, build_model, analyse_buckets,
+                             lambda found: evaluate(rules, found, {}))
+    assert statuses(reduced) == statuses(whole)
+    assert {(f.rule_id, f.address) for f in reduced if f.status == "fail"} \
+        == {(f.rule_id, f.address) for f in whole if f.status == "fail"}
+    marked_whole, counts_whole = classify_changes(planned, whole)
+    marked_reduced, counts_reduced = classify_changes(planned, reduced)
+    assert [(f.rule_id, f.address, f.change) for f in marked_reduced] \
+        == [(f.rule_id, f.address, f.change) for f in marked_whole]
+    assert counts_reduced == counts_whole
+    reused = unchanged_buckets(build_model(prior), model, unchanged_addresses(resources)) if prior else frozenset()
+    return {"counts": counts_whole, "reused": reused, "planned": marked_whole}
+
+
+def plan_resources(path: Path) -> list[RawResource]:
+    result = load_plan(str(path), json.loads(path.read_text(encoding="utf-8")))
+    return result.resources
+
+
+@pytest.mark.parametrize("path", PLANS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_same_classification_as_the_whole_prior_state(path: Path) -> None:
+    compare(plan_resources(path))
+
+
+def test_the_fixtures_reuse_some_buckets_and_not_others() -> None:
+    outcomes = [compare(plan_resources(path)) for path in PLANS]
+    assert any(o["reused"] for o in outcomes)
+    assert any(o["counts"]["existing"] for o in outcomes)
+
+
+def test_a_generated_plan_classifies_the_same(tmp_path: Path) -> None:
+    if not GENERATOR.is_file():
+        pytest.skip(f"the shared workload generator is not here ({GENERATOR}); a fresh clone has no ../shared")
+    subprocess.run([sys.executable, str(GENERATOR), str(tmp_path), "--tf-files", "0", "--cfn-templates", "0",
+                    "--plan-resources", "600", "--seed", "3"], check=True, capture_output=True, timeout=120)
+    outcome = compare(plan_resources(tmp_path / "plan" / "plan.json"))
+    assert outcome["reused"] and outcome["counts"]["existing"]
+
+
+# ---------------------------------------------------------------------------------------- crafted plans
+
+PUBLIC_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{name}/*"}]})
+
+
+def change(address: str, actions: list[str], before: dict | None, after: dict | None) -> dict:  # type: ignore[type-arg]
+    resource_type, name = address.split(".")
+    return {"address": address, "mode": "managed", "type": resource_type, "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": actions, "before": before, "after": after, "after_unknown": {},
+                       "before_sensitive": {}, "after_sensitive": {}}}
+
+
+def bucket(name: str) -> dict:  # type: ignore[type-arg]
+    return {"bucket": name, "id": name, "arn": f"arn:aws:s3:::{name}", "tags": {}}
+
+
+def policy(name: str) -> dict:  # type: ignore[type-arg]
+    return {"bucket": name, "id": name, "policy": PUBLIC_POLICY.replace("{name}", name)}
+
+
+def open_block(name: str) -> dict:  # type: ignore[type-arg]
+    return {"bucket": name, "id": name, "block_public_acls": False, "block_public_policy": False,
+            "ignore_public_acls": False, "restrict_public_buckets": False}
+
+
+def acl(name: str, canned: str) -> dict:  # type: ignore[type-arg]
+    return {"bucket": name, "id": name, "acl": canned}
+
+
+def crafted_plan(tmp_path: Path, changes: list[dict]) -> list[RawResource]:  # type: ignore[type-arg]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "terraform_version": "1.7.0",
+                                "planned_values": {"root_module": {}}, "resource_changes": changes}))
+    return plan_resources(path)
+
+
+PUBLIC_READ_RULES = ("IG-S3-001", "IG-S3-002")  # public through an ACL; through a policy
+
+
+def public_findings(outcome: dict[str, Any], address: str) -> list[tuple[str, str | None]]:
+    return sorted((f.rule_id, f.change) for f in outcome["planned"]
+                  if f.address == address and f.status == "fail" and f.rule_id in PUBLIC_READ_RULES)
+
+
+def test_a_bucket_left_alone_whose_policy_the_plan_deletes_is_analysed_again(tmp_path: Path) -> None:
+    resources = crafted_plan(tmp_path, [
+        change("aws_s3_bucket.kept", ["no-op"], bucket("acme-kept"), bucket("acme-kept")),
+        change("aws_s3_bucket_public_access_block.kept", ["no-op"], open_block("acme-kept"), open_block("acme-kept")),
+        change("aws_s3_bucket_policy.kept", ["delete"], policy("acme-kept"), None),
+        change("aws_s3_bucket.calm", ["no-op"], bucket("acme-calm"), bucket("acme-calm")),
+        change("aws_s3_bucket_public_access_block.calm", ["no-op"], open_block("acme-calm"), open_block("acme-calm")),
+        change("aws_s3_bucket_policy.calm", ["no-op"], policy("acme-calm"), policy("acme-calm")),
+    ])
+    outcome = compare(resources)
+    assert outcome["reused"] == {"aws_s3_bucket.calm"}
+    assert outcome["counts"]["fixed"] >= 1  # the deleted policy's public read is gone
+    assert public_findings(outcome, "aws_s3_bucket.kept") == []
+    calm = public_findings(outcome, "aws_s3_bucket.calm")
+    assert calm and all(state == "existing" for _, state in calm)
+
+
+def test_a_bucket_left_alone_whose_acl_turns_public_has_new_findings(tmp_path: Path) -> None:
+    resources = crafted_plan(tmp_path, [
+        change("aws_s3_bucket.site", ["no-op"], bucket("acme-site"), bucket("acme-site")),
+        change("aws_s3_bucket_public_access_block.site", ["no-op"], open_block("acme-site"), open_block("acme-site")),
+        change("aws_s3_bucket_acl.site", ["update"], acl("acme-site", "private"), acl("acme-site", "public-read")),
+    ])
+    outcome = compare(resources)
+    assert outcome["reused"] == frozenset()
+    found = public_findings(outcome, "aws_s3_bucket.site")
+    assert found and all(state == "new" for _, state in found)
+
+
+def test_a_policy_moved_to_another_bucket_touches_both(tmp_path: Path) -> None:
+    resources = crafted_plan(tmp_path, [
+        change("aws_s3_bucket.one", ["no-op"], bucket("acme-one"), bucket("acme-one")),
+        change("aws_s3_bucket.two", ["no-op"], bucket("acme-two"), bucket("acme-two")),
+        change("aws_s3_bucket_public_access_block.one", ["no-op"], open_block("acme-one"), open_block("acme-one")),
+        change("aws_s3_bucket_public_access_block.two", ["no-op"], open_block("acme-two"), open_block("acme-two")),
+        change("aws_s3_bucket_policy.shared", ["update"], policy("acme-one"), policy("acme-two")),
+    ])
+    outcome = compare(resources)
+    assert outcome["reused"] == frozenset()
+    assert public_findings(outcome, "aws_s3_bucket.one") == []
+    assert public_findings(outcome, "aws_s3_bucket.two")
+    assert all(state == "new" for _, state in public_findings(outcome, "aws_s3_bucket.two"))
+
+
+def test_an_account_block_change_analyses_every_bucket_again(tmp_path: Path) -> None:
+    account_before = {"id": "123456789012", "block_public_acls": True, "block_public_policy": True,
+                      "ignore_public_acls": True, "restrict_public_buckets": True}
+    account_after = {**account_before, "block_public_policy": False, "restrict_public_buckets": False}
+    resources = crafted_plan(tmp_path, [
+        change("aws_s3_bucket.calm", ["no-op"], bucket("acme-calm"), bucket("acme-calm")),
+        change("aws_s3_bucket_policy.calm", ["no-op"], policy("acme-calm"), policy("acme-calm")),
+        change("aws_s3_account_public_access_block.account", ["update"], account_before, account_after),
+    ])
+    outcome = compare(resources)
+    assert outcome["reused"] == frozenset()
+    found = public_findings(outcome, "aws_s3_bucket.calm")
+    assert found and all(state == "new" for _, state in found)
+
+
+def test_a_resource_is_unchanged_only_when_its_prior_value_is_its_planned_value(tmp_path: Path) -> None:
+    resources = crafted_plan(tmp_path, [
+        change("aws_s3_bucket.same", ["no-op"], bucket("acme-same"), bucket("acme-same")),
+        change("aws_s3_bucket.edited", ["update"], bucket("acme-edited"), {**bucket("acme-edited"), "tags": {"a": "b"}}),
+        change("aws_s3_bucket.new", ["create"], None, bucket("acme-new")),
+    ])
+    assert unchanged_addresses(resources) == {"aws_s3_bucket.same"}
