@@ -243,6 +243,7 @@ def _change_entries(path: str, changes: list[Any],
             sensitive = tuple(dict.fromkeys((
                 *sensitive_paths(change.get("after_sensitive"), change.get("after")),
                 *sensitive_paths(change.get("before_sensitive"), before))))
+            before = _shared_if_equal(before, attrs, actions, holds_unknown)
         except RecursionError:
             errors.append(InputError(path, f"{address}: values are nested too deeply to read"))
             continue
@@ -254,6 +255,15 @@ def _change_entries(path: str, changes: list[Any],
             attrs=attrs, mode=mode, module=format_module(module), index=index, actions=actions,
             before=before, sensitive_paths=sensitive, meta=meta)
         yield Instance(address, module, _config_address(mode, resource_type, name), index), resource, holds_unknown
+
+
+def _shared_if_equal(before: dict[str, Any] | None, attrs: dict[str, Any], actions: tuple[str, ...],
+                     holds_unknown: bool) -> dict[str, Any] | None:
+    """The prior value of a resource the plan leaves alone, as the planned value itself when the two
+    are equal: one tree instead of two equal ones (neither is ever changed in place)."""
+    if before is None or actions != ("no-op",) or holds_unknown or before is attrs:
+        return before
+    return attrs if before == attrs else before
 
 
 def _planned_value_entries(path: str, plan: dict[str, Any],
