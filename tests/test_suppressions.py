@@ -11,10 +11,11 @@ from iacgate.findings import Finding, Subject
 from iacgate.gate import GateOptions, apply_gate
 from iacgate.report import render
 from iacgate.suppressions import (IgnoreFileError, address_matches, apply_suppressions,
-                                  discover_ignore_file, load_ignore_file, meta_by_address)
+                                  discover_ignore_file, load_ignore_file, meta_by_subject)
 from iacgate.values import Source
 
 TODAY = dt.date(2026, 9, 1)
+SITE = "infra/site/main.tf"
 
 
 def finding(rule_id: str, address: str, source_kind: str = "terraform",
@@ -29,7 +30,7 @@ def test_inline_terraform_comment_suppresses_with_reason_and_until() -> None:
     # As the Terraform loader hands over:
     #   # iacgate:ignore IG-S3-002 reason="public website" until=2027-03-31
     #   resource "aws_s3_bucket" "site" {
-    meta = {"aws_s3_bucket.site": {"ignore": [
+    meta = {("aws_s3_bucket.site", SITE): {"ignore": [
         {"rule": "IG-S3-002", "reason": "public website", "until": "2027-03-31", "line": 3}]}}
     out, warnings = apply_suppressions([finding("IG-S3-002", "aws_s3_bucket.site"),
                                         finding("IG-S3-001", "aws_s3_bucket.site")], meta, [], TODAY)
@@ -44,7 +45,7 @@ def test_cloudformation_metadata_suppresses() -> None:
     metadata = {"iacgate": {"ignore": [{"id": "IG-S3-002", "reason": "CDN origin, served via OAC",
                                         "until": dt.date(2027, 1, 31)}]},
                 "cfn_nag": {"rules_to_suppress": [{"id": "W35", "reason": "n/a"}]}}
-    meta = {"WebsiteBucket": {"metadata": metadata, "condition": None, "depends_on": []}}
+    meta = {("WebsiteBucket", "templates/site.yaml"): {"metadata": metadata, "condition": None, "depends_on": []}}
     out, warnings = apply_suppressions(
         [finding("IG-S3-002", "WebsiteBucket", "cloudformation", "templates/site.yaml")], meta, [], TODAY)
     assert warnings == []
@@ -53,8 +54,8 @@ def test_cloudformation_metadata_suppresses() -> None:
 
 
 def test_missing_reason_warns_and_does_not_suppress() -> None:
-    meta = {"aws_s3_bucket.site": {"file": "infra/site/main.tf",
-                                   "ignore": [{"rule": "IG-S3-002", "reason": None, "until": None, "line": 3}]}}
+    meta = {("aws_s3_bucket.site", SITE): {"file": SITE,
+                                           "ignore": [{"rule": "IG-S3-002", "reason": None, "until": None, "line": 3}]}}
     out, warnings = apply_suppressions([finding("IG-S3-002", "aws_s3_bucket.site")], meta, [], TODAY)
     assert out[0].suppression is None
     assert len(warnings) == 1 and warnings[0].kind == "warning"
@@ -63,19 +64,19 @@ def test_missing_reason_warns_and_does_not_suppress() -> None:
 
 
 def test_expired_suppression_warns_and_stops_suppressing() -> None:
-    meta = {"aws_s3_bucket.site": {"ignore": [
+    meta = {("aws_s3_bucket.site", SITE): {"ignore": [
         {"rule": "IG-S3-002", "reason": "temporary", "until": "2026-08-31", "line": 3}]}}
     out, warnings = apply_suppressions([finding("IG-S3-002", "aws_s3_bucket.site")], meta, [], TODAY)
     assert out[0].suppression is None
     assert "expired on 2026-08-31" in warnings[0].message
-    assert warnings[0].file == "infra/site/main.tf"  # from the finding at that address
+    assert warnings[0].file == SITE  # the file the subject is declared in
     still_valid, _ = apply_suppressions([finding("IG-S3-002", "aws_s3_bucket.site")], meta, [],
                                         dt.date(2026, 8, 31))
     assert still_valid[0].suppression is not None  # "until" is the last day it applies
 
 
 def test_unreadable_until_date_warns() -> None:
-    meta = {"X": {"metadata": {"iacgate": {"ignore": [{"id": "IG-S3-002", "reason": "r", "until": "soon"}]}}}}
+    meta = {("X", SITE): {"metadata": {"iacgate": {"ignore": [{"id": "IG-S3-002", "reason": "r", "until": "soon"}]}}}}
     out, warnings = apply_suppressions([finding("IG-S3-002", "X", "cloudformation")], meta, [], TODAY)
     assert out[0].suppression is None and "unreadable until date 'soon'" in warnings[0].message
 
@@ -140,9 +141,9 @@ def test_empty_ignore_file_suppresses_nothing(tmp_path: Path) -> None:
 
 
 def test_odd_metadata_shapes_do_not_crash() -> None:
-    meta = {"A": {"metadata": {"iacgate": "yes"}}, "B": {"metadata": ["x"]},
-            "C": {"ignore": "IG-S3-002"}, "D": {"metadata": {"iacgate": {"ignore": ["IG-S3-002"]}}},
-            "E": {"ignore": [{"rule": "IG-S3-002", "reason": ["list"], "until": ["x"]}]}}
+    meta = {("A", SITE): {"metadata": {"iacgate": "yes"}}, ("B", SITE): {"metadata": ["x"]},
+            ("C", SITE): {"ignore": "IG-S3-002"}, ("D", SITE): {"metadata": {"iacgate": {"ignore": ["IG-S3-002"]}}},
+            ("E", SITE): {"ignore": [{"rule": "IG-S3-002", "reason": ["list"], "until": ["x"]}]}}
     findings = [finding("IG-S3-002", a, "cloudformation") for a in "ABCDE"]
     out, warnings = apply_suppressions(findings, meta, [], TODAY)
     assert all(f.suppression is None for f in out)
@@ -155,7 +156,7 @@ def test_suppressed_findings_stay_in_json_and_sarif_marked() -> None:
                       meta={"ignore": [{"rule": "IG-S3-002", "reason": "public website", "until": None,
                                         "line": 3}]})
     out, _ = apply_suppressions([finding("IG-S3-002", "aws_s3_bucket.site")],
-                                meta_by_address([subject]), [], TODAY)
+                                meta_by_subject([subject]), [], TODAY)
     report = apply_gate(out, [], GateOptions())
     assert report.decision == "pass"
     data = json.loads(render(report, "json"))
@@ -163,3 +164,27 @@ def test_suppressed_findings_stay_in_json_and_sarif_marked() -> None:
     assert data["findings"][0]["suppression"]["reason"] == "public website"
     sarif = json.loads(render(report, "sarif"))
     assert sarif["runs"][0]["results"][0]["suppressions"][0]["justification"] == "public website"
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_an_inline_suppression_applies_to_its_own_stack_only(tmp_path: Path, cached: bool) -> None:
+    """Two root modules both declare aws_s3_bucket.data; the suppression written in prod must not
+    hide dev's public bucket."""
+    from iacgate.load import LoadOptions
+    from iacgate.scan import ScanOptions, scan
+
+    acl = 'resource "aws_s3_bucket_acl" "data" {\n  bucket = aws_s3_bucket.data.id\n  acl    = "public-read"\n}\n'
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "main.tf").write_text(
+        '# iacgate:ignore IG-S3-001 reason="public website assets"\n'
+        'resource "aws_s3_bucket" "data" {\n  bucket = "prod-site"\n}\n' + acl)
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "main.tf").write_text('resource "aws_s3_bucket" "data" {\n  bucket = "dev-exports"\n}\n' + acl)
+    options = ScanOptions(load=LoadOptions(cache_dir=str(tmp_path / "cache") if cached else None), today=TODAY)
+    for _ in range(2 if cached else 1):  # with the cache: the run that fills it and the run that reads it
+        report = scan([str(tmp_path / "prod"), str(tmp_path / "dev")], options)
+        public = {Path(f.location.file).parent.name: f for f in report.findings if f.rule_id == "IG-S3-001"}
+        assert sorted(public) == ["dev", "prod"]
+        assert public["prod"].suppressed and public["prod"].suppression.reason == "public website assets"
+        assert not public["dev"].suppressed and public["dev"].blocking
+        assert report.decision == "fail"

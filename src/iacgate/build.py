@@ -6,7 +6,7 @@ template); links between resources (a policy to its bucket) never cross stacks.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from .model import Model
 from .raw import RawResource
@@ -36,12 +36,18 @@ def _builders(source_kind: str) -> list[Builder]:
     return []
 
 
-def build_model(resources: list[RawResource]) -> Model:
-    model = Model(raw=list(resources))
+def by_stack(resources: list[RawResource]) -> list[list[RawResource]]:
+    """The resources of each stack, in the order the stacks first appear."""
     stacks: dict[tuple[str, str], list[RawResource]] = defaultdict(list)
     for resource in resources:
         stacks[(resource.source_kind, resource.stack or resource.file)].append(resource)
-    for (source_kind, _stack), members in stacks.items():
+    return list(stacks.values())
+
+
+def build_model(resources: list[RawResource]) -> Model:
+    model = Model(raw=list(resources))
+    for members in by_stack(resources):
+        source_kind = members[0].source_kind
         if source_kind in ("terraform", "plan"):
             from .adapters.terraform.s3_bucket_module import expand_module_calls
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .build import build_model
+from .build import build_model, by_stack
 from .discovery import discover
 from .findings import Evidence, Finding, ScanReport, Subject
 from .load import LoadOptions, load_inputs
@@ -85,9 +85,9 @@ def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> lis
 
 def _declared_by(findings: list[Finding], subjects: list[Subject]) -> None:
     """A resource a module call declares names that call as evidence (where it is written)."""
-    calls = {s.address: s.meta.get("declared_by") for s in subjects if s.meta.get("declared_by")}
+    calls = {(s.address, s.source.file): s.meta.get("declared_by") for s in subjects if s.meta.get("declared_by")}
     for finding in findings:
-        call = calls.get(finding.address)
+        call = calls.get((finding.address, finding.location.file))
         if call and all(e.address != call for e in finding.evidence):
             loc = finding.location
             finding.evidence.append(Evidence(call, loc.file, loc.line, loc.end_line,
@@ -178,14 +178,22 @@ def _stack_cache(options: ScanOptions, rules: list[Rule]) -> StackCache | None:
 def stack_findings(resources: list[RawResource], account_blocks: list[AccountPublicAccessBlock],
                    rules: list[Rule], rule_params: dict[str, dict[str, object]]
                    ) -> tuple[list[Finding], list[Subject], list[InputError]]:
-    """model -> analyse -> rules over resources that form whole stacks."""
+    """model -> analyse -> rules, one stack at a time: what one stack declares (a bucket an instance
+    role can reach, a variable holding a key, a module call) never stands in for another's."""
     from .rules import evaluate
 
-    model = build_model(resources)
-    subjects = analyse(model, account_blocks)
-    findings = evaluate(rules, subjects, rule_params)
-    _declared_by(findings, subjects)
-    return findings, subjects, model.errors + unlinked_errors(model)
+    findings: list[Finding] = []
+    subjects: list[Subject] = []
+    errors: list[InputError] = []
+    for members in by_stack(resources):
+        model = build_model(members)
+        stack_subjects = analyse(model, account_blocks)
+        stack_found = evaluate(rules, stack_subjects, rule_params)
+        _declared_by(stack_found, stack_subjects)
+        findings.extend(stack_found)
+        subjects.extend(stack_subjects)
+        errors.extend(model.errors + unlinked_errors(model))
+    return findings, subjects, errors
 
 
 def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule],
@@ -193,7 +201,7 @@ def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule]
     """Each stack the loader could state the making of: taken from the cache, or analysed here and
     stored for the next run."""
     from .stack_cache import StackFindings
-    from .suppressions import meta_by_address
+    from .suppressions import meta_by_subject
 
     out = []
     for origin in loaded.stacks:
@@ -202,7 +210,7 @@ def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule]
             continue
         findings, subjects, errors = stack_findings(origin.resources, options.account_blocks, rules,
                                                     options.rule_params)
-        found = StackFindings(findings, meta_by_address(subjects), origin.errors, errors, origin.files,
+        found = StackFindings(findings, meta_by_subject(subjects), origin.errors, errors, origin.files,
                               sum(1 for r in origin.resources if r.mode == "managed"))
         cache.put(origin.key, origin.reads, found)
         out.append(found)
@@ -227,14 +235,13 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
                  cache: StackCache | None) -> ScanReport:
     from .baseline import apply_baseline
     from .gate import GateOptions, apply_gate, classify_changes
-    from .rules import evaluate
-    from .suppressions import apply_suppressions, meta_by_address
+    from .suppressions import apply_suppressions, meta_by_subject
 
     by_origin = _origin_findings(loaded, options, rules, cache) if cache is not None else []
     in_origins = {id(r) for origin in loaded.stacks for r in origin.resources}
     rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
     findings, subjects, analysis_errors = stack_findings(rest, options.account_blocks, rules, options.rule_params)
-    subjects_meta = meta_by_address(subjects)
+    subjects_meta = meta_by_subject(subjects)
     files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
     load_errors = list(loaded.errors)
     for found in by_origin:
@@ -263,8 +270,7 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     changes = None
     if any(r.source_kind == "plan" for r in loaded.resources):  # a plan of creations alone has no prior state
         prior = before_resources(loaded.resources)
-        before_findings = (evaluate(rules, analyse(build_model(prior), options.account_blocks), options.rule_params)
-                           if prior else [])
+        before_findings = stack_findings(prior, options.account_blocks, rules, options.rule_params)[0] if prior else []
         findings, changes = classify_changes(findings, before_findings,
                                              {s.address: s.actions for s in subjects})
 

@@ -275,17 +275,18 @@ def map_findings(findings: Sequence[Finding], resources: Sequence[RawResource],
     return [relocate(f, mapping) for f in findings], mapping
 
 
-def with_inline_ignores(meta_by_address: Mapping[str, dict[str, Any]], findings: Iterable[Finding],
-                        mapping: SourceMap) -> dict[str, dict[str, Any]]:
-    """Subject meta with the ``# iacgate:ignore`` comments of the mapped blocks added (a plan keeps
-    no comments, so without a source root they are out of reach)."""
-    out = {address: dict(meta) for address, meta in meta_by_address.items()}
+def with_inline_ignores(meta_by_subject: Mapping[tuple[str, str], dict[str, Any]], findings: Iterable[Finding],
+                        mapping: SourceMap) -> dict[tuple[str, str], dict[str, Any]]:
+    """Subject meta (keyed by address and file) with the ``# iacgate:ignore`` comments of the mapped
+    blocks added for the plan findings located in them (a plan keeps no comments, so without a
+    source root they are out of reach)."""
+    out = {key: dict(meta) for key, meta in meta_by_subject.items()}
     by_address = {address: d for (_, address), d in mapping.declarations.items()}
     for finding in findings:
         declaration = by_address.get(finding.address) if finding.source_kind == "plan" else None
         if declaration is None or not declaration.ignores:
             continue
-        meta = out.setdefault(finding.address, {})
+        meta = out.setdefault((finding.address, finding.location.file), {})
         if not meta.get("ignore"):
             meta["ignore"] = [dict(i) for i in declaration.ignores]
             meta["file"] = declaration.file

@@ -59,7 +59,7 @@ class StackFindings:
     """One stack's share of a scan, up to the rules."""
 
     findings: list[Finding]
-    subject_meta: dict[str, dict[str, Any]]  # address -> meta (inline suppressions, file)
+    subject_meta: dict[tuple[str, str], dict[str, Any]]  # (address, file) -> meta (inline suppressions)
     load_errors: list[InputError]
     analysis_errors: list[InputError]
     files: list[str]

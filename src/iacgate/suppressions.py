@@ -155,9 +155,15 @@ def discover_ignore_file(cwd: str | Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def meta_by_address(subjects: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """``{address: meta}`` from model subjects, with the subject's file for warnings."""
-    return {s.address: {**s.meta, "file": s.meta.get("file") or s.source.file} for s in subjects}
+SubjectKey = tuple[str, str]  # (address, the file the subject is declared in)
+
+
+def meta_by_subject(subjects: Iterable[Any]) -> dict[SubjectKey, dict[str, Any]]:
+    """``{(address, file): meta}`` from model subjects, with the subject's file for warnings. An address
+    alone names different resources in different stacks (two root modules may both declare
+    ``aws_s3_bucket.data``): a suppression written on one never applies to the other."""
+    return {(s.address, s.source.file): {**s.meta, "file": s.meta.get("file") or s.source.file}
+            for s in subjects}
 
 
 def _to_suppression(rule: IgnoreRule, rule_id: str) -> Suppression:
@@ -165,17 +171,17 @@ def _to_suppression(rule: IgnoreRule, rule_id: str) -> Suppression:
     return Suppression(rule_id, str(rule.reason).strip(), str(until) if until else None, rule.origin)
 
 
-def apply_suppressions(findings: Sequence[Finding], subjects_meta: Mapping[str, Mapping[str, Any]],
+def apply_suppressions(findings: Sequence[Finding], subjects_meta: Mapping[SubjectKey, Mapping[str, Any]],
                        ignore_file_entries: Iterable[IgnoreRule], today: dt.date
                        ) -> tuple[list[Finding], list[InputError]]:
     """Copies of the findings with ``suppression`` set where a valid suppression matches, and a
-    warning for each suppression that is not valid (missing reason, bad date, expired)."""
+    warning for each suppression that is not valid (missing reason, bad date, expired). Inline and
+    metadata suppressions (``subjects_meta``) apply to the findings of their own subject: the same
+    address in the file the finding is located in."""
     file_rules = list(ignore_file_entries)
-    files_by_address = {f.address: f.location.file for f in findings}
-    declared: dict[str, list[IgnoreRule]] = {}
-    for address, meta in subjects_meta.items():
-        file = str(meta.get("file") or files_by_address.get(address) or address)
-        declared[address] = rules_from_meta(address, meta, file)
+    declared: dict[SubjectKey, list[IgnoreRule]] = {}
+    for (address, file), meta in subjects_meta.items():
+        declared[(address, file)] = rules_from_meta(address, meta, str(meta.get("file") or file or address))
 
     warnings: list[InputError] = []
     usable: dict[IgnoreRule, bool] = {}  # keyed by identity (eq=False)
@@ -188,7 +194,8 @@ def apply_suppressions(findings: Sequence[Finding], subjects_meta: Mapping[str, 
     out = []
     for finding in findings:
         if finding.suppression is None:
-            candidates = [r for r in declared.get(finding.address, []) if rule_matches(r.rule, finding.rule_id)]
+            candidates = [r for r in declared.get((finding.address, finding.location.file), [])
+                          if rule_matches(r.rule, finding.rule_id)]
             candidates += [r for r in file_rules if rule_matches(r.rule, finding.rule_id)
                            and address_matches(r.address, finding.address)]
             match = next((r for r in candidates if usable[r]), None)

@@ -227,7 +227,9 @@ class _Loader:
                 self._read_var_file(path)
         for root in fresh:
             self._evaluate_root(dirs.get(root, root), module_dirs.get(dirs.get(root, root), []))
-        self._emit_var_files(module_dirs)
+        # variable files outside the root folders (in module folders, or given with --var-file)
+        in_roots = {f for root in roots for f in self.scanned.get(root, ())}
+        self._emit_var_files([p for p in self.var_files if p not in in_roots], self._applied(module_dirs))
         self.result.files = list(dict.fromkeys(self.result.files))
         rank = {root: i for i, root in enumerate(roots)}
         self.result.stacks.sort(key=lambda origin: rank.get(os.path.normpath(origin.stack), len(rank)))
@@ -316,6 +318,11 @@ class _Loader:
             for name, text in self.options.vars.items():
                 root.var_values[name] = _cli_var(text)
             self._emit(root)
+            own = [f for f in files if f in self.var_files]
+            for path in own:
+                source = self._source(path)
+                self.root.reads.file(path, source if isinstance(source, bytes) else None)
+            self._emit_var_files(own, set(self._applied_var_files(files)), self.root.reads)
             for resource in self.result.resources[first:]:
                 resource.stack = module.dir  # everything a root instantiates deploys together
         errors = distinct_errors(self.root.errors + self.session.errors)
@@ -327,6 +334,12 @@ class _Loader:
                 stack=module.dir, key=self._root_key(os.path.normpath(directory)), reads=self.root.reads.frozen(),
                 resources=self.result.resources[first:], errors=errors, files=list(dict.fromkeys(self.root.files))))
 
+    def _applied(self, module_dirs: dict[str, list[str]]) -> set[str]:
+        applied: set[str] = set(self.options.var_files)
+        for files in module_dirs.values():
+            applied.update(self._applied_var_files(files))
+        return applied
+
     def _applied_var_files(self, files: list[str]) -> list[str]:
         by_name = {os.path.basename(f): f for f in files}
         ordered = [by_name[n] for n in ("terraform.tfvars", "terraform.tfvars.json") if n in by_name]
@@ -334,21 +347,25 @@ class _Loader:
                     if n.endswith((".auto.tfvars", ".auto.tfvars.json"))]
         return ordered + list(self.options.var_files)
 
-    def _emit_var_files(self, module_dirs: dict[str, list[str]]) -> None:
-        applied: set[str] = set(self.options.var_files)
-        for files in module_dirs.values():
-            applied.update(self._applied_var_files(files))
+    def _emit_var_files(self, paths: list[str], applied: set[str], reads: ReadLog | None = None) -> None:
+        """Each entry of the variable files as a ``tfvars`` raw resource (credentials are looked for in
+        them), in the stack of the folder that holds the file."""
         session = self._new_session()
         evaluator = Instance(session, ModuleDef("."), "", ".")
-        for path, parsed in self.var_files.items():
-            for attribute in parsed.attributes:
+        for path in paths:
+            parsed = self.var_files.get(path)
+            for attribute in parsed.attributes if parsed is not None else ():
                 value = _safe_eval(evaluator, attribute.expr, {}, attribute.text)
                 self.result.resources.append(RawResource(
                     address=f"var.{attribute.name}", type="tfvars", name=attribute.name,
                     source_kind=SOURCE_KIND, file=path, line=attribute.line, end_line=attribute.end_line,
                     attrs={"value": to_raw_tree(value)}, mode="tfvars",
                     meta={"applied": path in applied}, stack=os.path.dirname(path) or "."))
-        self.result.errors.extend(session.errors)
+        if reads is not None:
+            reads.merge(session.reads)
+            self.root.errors.extend(session.errors)
+        else:
+            self.result.errors.extend(session.errors)
 
     # -- module calls
 
