@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..findings import SEVERITIES, Finding, ScanReport, severity_rank
@@ -96,16 +97,28 @@ def report_data(report: ScanReport) -> dict[str, Any]:
     """The whole report as CONTRACT.md JSON data, scrubbed. Built with the cyclic garbage collector
     paused: the tree holds no cycles, and for thousands of findings the collector's passes over
     everything the scan still holds cost more than building the tree."""
+    with _collector_paused():
+        data = _report_data(report)
+        data["findings"] = list(data["findings"])
+        data["errors"] = list(data["errors"])
+        return data
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _report_data(report)
+        yield
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _report_data(report: ScanReport) -> dict[str, Any]:
+    """The report data with the findings and errors as iterators, each item built and scrubbed
+    when it is taken: an unscrubbed copy of a report of tens of thousands of findings never exists
+    whole beside the scrubbed one, and the JSON text can be encoded item by item."""
     findings = sorted(report.findings, key=_sort_key)
     by_severity = {s: 0 for s in SEVERITIES}
     for f in findings:
@@ -124,14 +137,12 @@ def _report_data(report: ScanReport) -> dict[str, Any]:
     if report.changes is not None:
         summary["changes"] = dict(report.changes)
     display = _memoised_paths()
-    # Scrubbed item by item: an unscrubbed copy of a report of tens of thousands of findings never
-    # exists whole beside the scrubbed one.
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": scrub_tree({"name": "iacgate", "version": report.tool_version}),
         "summary": scrub_tree(summary),
-        "findings": [scrub_tree(finding_data(f, display)) for f in findings],
-        "errors": [scrub_tree(error_data(e, display)) for e in report.errors],
+        "findings": (scrub_tree(finding_data(f, display)) for f in findings),
+        "errors": (scrub_tree(error_data(e, display)) for e in report.errors),
     }
 
 
@@ -141,17 +152,33 @@ _ITEM_LISTS = ("findings", "errors")
 def dumps(data: dict[str, Any]) -> str:
     """The report indented, with each finding and error on one line of its own: as easy to read
     and to grep as full indentation, and encoded by the C encoder (``indent`` makes ``json`` fall
-    back to pure Python, several times slower on reports of thousands of findings)."""
-    parts = []
-    for key, value in data.items():
-        if key in _ITEM_LISTS and isinstance(value, list) and value:
-            items = ",\n".join("    " + json.dumps(item) for item in value)
-            parts.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+    back to pure Python, several times slower on reports of thousands of findings). The text is
+    joined once from its lines (for a big report, each extra copy of the text is tens of MB), and
+    findings and errors given as iterators are encoded one at a time, so their data is never all
+    alive at once."""
+    chunks = ["{\n"]
+    for position, (key, value) in enumerate(data.items()):
+        chunks.append(",\n  " if position else "  ")
+        chunks.append(json.dumps(key))
+        chunks.append(": ")
+        if key in _ITEM_LISTS and isinstance(value, (list, Iterator)):
+            _item_lines(value, chunks)
         else:
-            nested = json.dumps(value, indent=2).replace("\n", "\n  ")
-            parts.append(f"  {json.dumps(key)}: {nested}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            chunks.append(json.dumps(value, indent=2).replace("\n", "\n  "))
+    chunks.append("\n}\n")
+    return "".join(chunks)
+
+
+def _item_lines(items: Iterable[Any], chunks: list[str]) -> None:
+    """``[\n    ITEM,\n    ITEM\n  ]`` (``[]`` when there are none) appended to ``chunks``."""
+    opened = False
+    for item in items:
+        chunks.append(",\n    " if opened else "[\n    ")
+        chunks.append(json.dumps(item))
+        opened = True
+    chunks.append("\n  ]" if opened else "[]")
 
 
 def render(report: ScanReport) -> str:
-    return dumps(report_data(report))
+    with _collector_paused():
+        return dumps(_report_data(report))
