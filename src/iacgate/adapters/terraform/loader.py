@@ -50,7 +50,7 @@ from .hcl import (
     parse_expression_text,
     parse_file,
 )
-from .reads import IS_DIR, ReadLog, Reuse, digest, unchanged
+from .reads import FILE, IS_DIR, ReadLog, Reuse, current_state, digest, unchanged
 from .registry_modules import MANIFEST, ModuleManifest, load_manifest
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ class _Loader:
         self.session = self._new_session()
         self.root = _RootState(self.session.reads)
         self.sources: dict[str, bytes | InputError] = {}
+        self.states: dict[tuple[str, str], str] = {}
         self.parsed: dict[str, ParsedFile | InputError] = {}
         self.cache = _open_cache(options.cache_dir)
 
@@ -289,11 +290,22 @@ class _Loader:
         if reuse is None:
             return False
         key = self._root_key(root)
-        if not reuse(key, lambda entries: unchanged(entries, self.scanned, self.options.max_file_size)):
+        if not reuse(key, lambda entries: unchanged(entries, self._state_now)):
             return False
         self.result.stacks.append(StackOrigin(stack=root, key=key, reads=(), resources=[], errors=[], files=[],
                                               reused=True))
         return True
+
+    def _state_now(self, kind: str, path: str) -> str:
+        """A read log entry's state in this run, each worked out once (many roots share modules);
+        a file this run has already read is judged by the bytes it read."""
+        known = self.states.get((kind, path))
+        if known is None:
+            source = self.sources.get(path) if kind == FILE else None
+            known = digest(source) if isinstance(source, bytes) else current_state(
+                kind, path, self.scanned, self.options.max_file_size)
+            self.states[(kind, path)] = known
+        return known
 
     def _root_key(self, root: str) -> str:
         options = self.options

@@ -117,20 +117,20 @@ class ReadLog:
         return tuple(sorted((kind, path, state) for (kind, path), state in self.entries.items()))
 
 
-def unchanged(entries: Iterable[Entry], scanned: Mapping[str, Iterable[str]], max_file_size: int) -> bool:
-    """Whether every recorded state is still what is on disk now (``scanned``: folder -> the files
-    this run's scan found there)."""
-    for kind, path, state in entries:
-        if kind == FILE:
-            now = file_state(path, max_file_size)
-        elif kind == LISTING:
-            now = listing_state(path)
-        elif kind == SCANNED:
-            now = scanned_state(scanned.get(path))
-        elif kind in (IS_FILE, IS_DIR, EXISTS, REALPATH):
-            now = _test_state(kind, path)
-        else:
-            return False
-        if now != state:
-            return False
-    return True
+def current_state(kind: str, path: str, scanned: Mapping[str, Iterable[str]], max_file_size: int) -> str:
+    """The state of one read log entry on disk now (``scanned``: folder -> the files this run's scan
+    found there)."""
+    if kind == FILE:
+        return file_state(path, max_file_size)
+    if kind == LISTING:
+        return listing_state(path)
+    if kind == SCANNED:
+        return scanned_state(scanned.get(path))
+    if kind in (IS_FILE, IS_DIR, EXISTS, REALPATH):
+        return _test_state(kind, path)
+    return "unknown kind"
+
+
+def unchanged(entries: Iterable[Entry], state_now: Callable[[str, str], str]) -> bool:
+    """Whether every recorded state is still the state now."""
+    return all(state_now(kind, path) == state for kind, path, state in entries)
