@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from types import MappingProxyType
+from typing import Any, Callable, Iterator, Mapping
 
 from ...raw import InputError
 from ...values import Unknown, Unresolved, contains_opaque, is_opaque
@@ -25,6 +26,8 @@ from .reads import EXISTS, IS_FILE, ReadLog
 from .hcl import (Attribute, BinOp, Block, Call, Cond, ForExpr, Invalid, Lit, Name, ObjectExpr,
                   Template, TemplateFor, TemplateIf, Traversal, TupleExpr, UnOp, parse_template_text)
 
+# A guarded value's name and where it is declared, e.g. ("module.a.local.x", ("main.tf", 3)).
+Describe = Callable[[], tuple[str, tuple[str, "int | None"]]]
 MAX_GUARD_DEPTH = 64
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000  # count above this: one instance with an unknown key stands for them all
@@ -39,15 +42,44 @@ _SCOPE_ROOTS = frozenset({"var", "local", "module", "data", "path", "terraform",
 
 @dataclass
 class Decl:
+    """A resource or data block. What every instance of it shares (its key, the attributes and
+    nested-block groups it writes) is worked out once here, not per instance."""
+
     mode: str  # managed | data
     type: str
     name: str
     block: Block
     file: str
+    key: str = field(init=False)
+    groups: Mapping[str, list[Block]] = field(init=False, repr=False, compare=False)
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # meta-arguments excluded
+    # written names whose value reads no named value (no reference, no function call): evaluating
+    # them cannot reach a cycle, so they need no cycle guard
+    closed: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # the attributes (meta-arguments excluded) that hold a reference, and whether nested blocks do
+    referring: tuple[Attribute, ...] = field(init=False, repr=False, compare=False)
+    blocks_refer: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.type}.{self.name}" if self.mode == "managed" else f"data.{self.type}.{self.name}"
+    def __post_init__(self) -> None:
+        self.key = f"{self.type}.{self.name}" if self.mode == "managed" else f"data.{self.type}.{self.name}"
+        self.groups = block_groups(self.block) if self.block.blocks else _NO_GROUPS
+        names = [a.name for a in self.block.attributes if a.name not in RESOURCE_META_ARGS]
+        names.extend(n for n in self.groups if n not in RESOURCE_META_ARGS and n not in names)
+        self.names = tuple(names)
+        attribute_reads = [_reads(a.expr) for a in self.block.attributes]
+        self.referring = tuple(a for a, reads in zip(self.block.attributes, attribute_reads)
+                               if reads & _REFERS and a.name not in RESOURCE_META_ARGS)
+        group_reads = {name: _blocks_reads(group) for name, group in self.groups.items()}
+        self.blocks_refer = any(reads & _REFERS for reads in group_reads.values())
+        computed = _computed_attributes(self.mode, self.type)
+        if computed is None:
+            self.closed = ()
+            return
+        first_reads: dict[str, int] = {}  # a name's value is its first attribute, else its nested blocks
+        for a, reads in zip(self.block.attributes, attribute_reads):
+            first_reads.setdefault(a.name, reads)
+        self.closed = tuple(name for name in names if name not in computed
+                            and not first_reads.get(name, group_reads.get(name, _READS)) & _READS)
 
 
 @dataclass
@@ -76,6 +108,17 @@ class ModuleDef:
     providers: list[Declared] = field(default_factory=list)
     calls: dict[str, Declared] = field(default_factory=dict)
     errors: list[InputError] = field(default_factory=list)
+    # nested-block groups of the blocks evaluated so far, by id (the block is kept, so its id is not reused)
+    _groups: dict[int, tuple[Block, dict[str, list[Block]]]] = field(default_factory=dict, repr=False,
+                                                                      compare=False)
+
+    def block_groups(self, block: Block) -> Mapping[str, list[Block]]:
+        if not block.blocks:
+            return _NO_GROUPS
+        found = self._groups.get(id(block))
+        if found is None:
+            found = self._groups[id(block)] = (block, block_groups(block))
+        return found[1]
 
 
 def build_module(directory: str, parsed: list[tuple[str, tuple[Block, ...]]]) -> ModuleDef:
@@ -154,16 +197,20 @@ class Session:
         self.max_file_size = max_file_size
         self.reads = ReadLog(max_file_size)  # what file functions and path tests saw on disk
         self.errors: list[InputError] = []
-        self._stack: list[tuple[Any, str]] = []
+        self._stack: list[tuple[Any, Describe]] = []
         self._in_progress: set[Any] = set()
         self._cycles: set[frozenset[str]] = set()
         self.cutoffs = 0  # how often the depth limit cut an evaluation short
+        self.interruptions = 0  # how often a cycle or the depth limit cut an evaluation short
 
-    def guarded(self, key: Any, label: str, where: tuple[str, int | None], compute: Callable[[], Any]) -> Any:
+    def guarded(self, key: Any, describe: Describe, compute: Callable[[], Any]) -> Any:
+        """``compute()`` unless ``key`` is already being computed (a cycle) or the chain is too deep.
+        ``describe()`` names the value and where it is declared; it is called only for those errors."""
         if key in self._in_progress:
-            names = [lab for k, lab in self._stack]
+            self.interruptions += 1
             start = next(i for i, (k, _) in enumerate(self._stack) if k == key)
-            cycle = names[start:] + [label]
+            label, where = describe()
+            cycle = [describe_entry()[0] for _, describe_entry in self._stack[start:]] + [label]
             description = " -> ".join(cycle)
             signature = frozenset(cycle)
             if signature not in self._cycles:
@@ -172,9 +219,10 @@ class Session:
             return Unresolved(label, f"reference cycle: {description}")
         if len(self._stack) >= MAX_GUARD_DEPTH:
             self.cutoffs += 1
-            return Unresolved(label, "reference chain too deep to evaluate")
+            self.interruptions += 1
+            return Unresolved(describe()[0], "reference chain too deep to evaluate")
         self._in_progress.add(key)
-        self._stack.append((key, label))
+        self._stack.append((key, describe))
         try:
             return compute()
         finally:
@@ -241,12 +289,20 @@ class Instance:
         self.call = call  # (name, declared call, key) in the parent
         self.chain = chain + (os.path.normpath(module.dir),)
         self.remote_dirs = remote_dirs or {}
-        self._memo: dict[Any, Any] = {}
+        self.prefix = path + "." if path else ""
+        # values computed once, one table per kind (a lookup that hits builds no key beyond these)
+        self._instance_sets: dict[str, _Instances] = {}     # resource key
+        self._attrs: dict[tuple[str, Any, str], Any] = {}   # (resource key, instance key id, attribute)
+        self._last_scope: tuple[Decl, Any, dict[str, Any]] | None = None  # attributes are computed in runs
+        self._vars: dict[str, Any] = {}
+        self._locals: dict[str, Any] = {}
+        self._outputs: dict[str, Any] = {}
+        self._module_sets: dict[str, _Instances] = {}
+        self._var_refs: dict[tuple[str, Any, str], Any] = {}  # (call name, key id, variable): the caller's
+        self._local_refs: dict[str, Any] = {}
+        self._output_refs: dict[str, Any] = {}
+        self._plain_refs: dict[int, tuple[Any, list[str]]] = {}  # id(expression) -> (expression, refs)
         self._children: dict[tuple[str, Any], Instance | ChildModule] = {}
-
-    @property
-    def prefix(self) -> str:
-        return self.path + "." if self.path else ""
 
     @property
     def call_keys(self) -> str:
@@ -258,14 +314,14 @@ class Instance:
             inst = inst.parent
         return ".".join(reversed(names))
 
-    def _memoised(self, key: Any, label: str, where: tuple[str, int | None], compute: Callable[[], Any]) -> Any:
-        memo_key = (id(self), key)
-        if memo_key in self._memo:
-            return self._memo[memo_key]
-        cutoffs = self.session.cutoffs
-        value = self.session.guarded(memo_key, label, where, compute)
-        if self.session.cutoffs == cutoffs:  # a value cut short by the depth limit is not kept
-            self._memo[memo_key] = value
+    def _compute_once(self, memo: dict[Any, Any], key: Any, describe: Describe, compute: Callable[[], Any]) -> Any:
+        """A value missing from ``memo`` computed under the session's guard and kept, unless the depth
+        limit cut it short. Callers look ``memo`` up first, so a hit costs one dictionary lookup."""
+        session = self.session
+        cutoffs = session.cutoffs
+        value = session.guarded((id(memo), key), describe, compute)
+        if session.cutoffs == cutoffs:
+            memo[key] = value
         return value
 
     # -- expressions
@@ -636,8 +692,12 @@ class Instance:
         return self._apply(whole, steps, scope, text)
 
     def instances(self, decl: Decl) -> _Instances:
-        return self._memoised(("instances", decl.key), f"{self.prefix}{decl.key}",
-                              (decl.file, decl.block.line), lambda: self._count_instances(decl.block, decl.key))
+        found = self._instance_sets.get(decl.key)
+        if found is None:
+            found = self._compute_once(self._instance_sets, decl.key,
+                                       lambda: (f"{self.prefix}{decl.key}", (decl.file, decl.block.line)),
+                                       lambda: self._count_instances(decl.block, decl.key))
+        return found
 
     def _count_instances(self, block: Block, label: str) -> _Instances:
         count = block.attribute("count")
@@ -688,15 +748,29 @@ class Instance:
         return {}
 
     def resource_scope(self, decl: Decl, key: Any) -> dict[str, Any]:
+        """``count`` / ``each`` / ``self`` of one resource instance; shared by its attributes (scopes
+        are never changed once made). Made afresh for an opaque key: its reason is part of it."""
+        plain = key is None or type(key) is int or type(key) is str
+        last = self._last_scope
+        if plain and last is not None and last[0] is decl and type(last[1]) is type(key) and last[1] == key:
+            return last[2]
         scope = self.instance_scope(self.instances(decl), key)
         scope["self"] = _Handle(decl, key)
+        if plain:
+            self._last_scope = (decl, key, scope)
         return scope
 
     def resource_attr(self, decl: Decl, key: Any, attr: str) -> Any:
-        memo = ("attr", decl.key, _key_id(key), attr)
-        label = f"{self.prefix}{decl.key}{index_suffix(key)}.{attr}"
-        return self._memoised(memo, label, (decl.file, decl.block.line),
-                              lambda: self._compute_resource_attr(decl, key, attr))
+        memo_key = (decl.key, _UNKNOWN_KEY if isinstance(key, (Unknown, Unresolved)) else key, attr)
+        value = self._attrs.get(memo_key, _MISSING)
+        if value is _MISSING and attr in decl.closed and len(self.session._stack) < MAX_GUARD_DEPTH:
+            value = self._attrs[memo_key] = self._written_attr(decl, key, attr)  # the guard could not trip
+        elif value is _MISSING:
+            value = self._compute_once(
+                self._attrs, memo_key,
+                lambda: (f"{self.prefix}{decl.key}{index_suffix(key)}.{attr}", (decl.file, decl.block.line)),
+                lambda: self._compute_resource_attr(decl, key, attr))
+        return value
 
     def _compute_resource_attr(self, decl: Decl, key: Any, attr: str) -> Any:
         block = decl.block
@@ -730,20 +804,17 @@ class Instance:
         """The attribute (or nested block list) as written in the configuration, or _NOT_SET."""
         if attr in RESOURCE_META_ARGS:
             return _NOT_SET
-        block = decl.block
-        attribute = block.attribute(attr)
+        attribute = decl.block.attribute(attr)
         if attribute is not None:
             return self.eval(attribute.expr, self.resource_scope(decl, key))
-        groups = block_groups(block)
-        if attr in groups:
-            return self.eval_block_group(groups[attr], self.resource_scope(decl, key))
+        group = decl.groups.get(attr)
+        if group is not None:
+            return self.eval_block_group(group, self.resource_scope(decl, key))
         return _NOT_SET
 
-    def resource_names(self, decl: Decl) -> list[str]:
+    def resource_names(self, decl: Decl) -> tuple[str, ...]:
         """The attribute and nested-block names a resource writes (meta-arguments excluded)."""
-        names = [a.name for a in decl.block.attributes if a.name not in RESOURCE_META_ARGS]
-        names.extend(n for n in block_groups(decl.block) if n not in RESOURCE_META_ARGS and n not in names)
-        return names
+        return decl.names
 
     def resource_body(self, decl: Decl, key: Any) -> dict[str, Any]:
         return {name: self.resource_attr(decl, key, name) for name in self.resource_names(decl)}
@@ -779,7 +850,7 @@ class Instance:
         body: dict[str, Any] = {}
         for attribute in block.attributes:
             body[attribute.name] = self.eval(attribute.expr, scope)
-        for name, group in block_groups(block).items():
+        for name, group in self.module.block_groups(block).items():
             body[name] = self.eval_block_group(group, scope)
         return body
 
@@ -809,9 +880,15 @@ class Instance:
     # -- variables, locals, outputs
 
     def var(self, name: str) -> Any:
+        value = self._vars.get(name, _MISSING)
+        if value is _MISSING:
+            value = self._compute_once(self._vars, name, lambda: (f"{self.prefix}var.{name}", self._var_where(name)),
+                                       lambda: self._var_value(name))
+        return value
+
+    def _var_where(self, name: str) -> tuple[str, int | None]:
         declared = self.module.variables.get(name)
-        where = (declared.file, declared.block.line) if declared else (self.module.dir, None)
-        return self._memoised(("var", name), f"{self.prefix}var.{name}", where, lambda: self._var_value(name))
+        return (declared.file, declared.block.line) if declared else (self.module.dir, None)
 
     def _var_value(self, name: str) -> Any:
         value = self._given_var_value(name)
@@ -845,30 +922,40 @@ class Instance:
         return Unresolved(f"var.{name}", f"variable {name} has no value")
 
     def local(self, name: str) -> Any:
+        value = self._locals.get(name, _MISSING)
+        if value is not _MISSING:
+            return value
         declared = self.module.locals.get(name)
         if declared is None:
             return EvalFailure(f"local.{name}", f"local value {name} is not declared")
-        return self._memoised(("local", name), f"{self.prefix}local.{name}",
-                              (declared.file, declared.attribute.line),
-                              lambda: self.eval(declared.attribute.expr, {}))
+        return self._compute_once(self._locals, name,
+                                  lambda: (f"{self.prefix}local.{name}", (declared.file, declared.attribute.line)),
+                                  lambda: self.eval(declared.attribute.expr, {}))
 
     def output(self, name: str) -> Any:
+        found = self._outputs.get(name, _MISSING)
+        if found is not _MISSING:
+            return found
         declared = self.module.outputs.get(name)
         if declared is None:
             return EvalFailure(f"output.{name}", f"module has no output {name}")
         value = declared.block.attribute("value")
         if value is None:
             return None
-        return self._memoised(("output", name), f"{self.prefix}output.{name}",
-                              (declared.file, declared.block.line), lambda: self.eval(value.expr, {}))
+        return self._compute_once(self._outputs, name,
+                                  lambda: (f"{self.prefix}output.{name}", (declared.file, declared.block.line)),
+                                  lambda: self.eval(value.expr, {}))
 
     # -- module calls
 
     def module_instances(self, name: str) -> _Instances:
-        declared = self.module.calls[name]
-        return self._memoised(("module_instances", name), f"{self.prefix}module.{name}",
-                              (declared.file, declared.block.line),
-                              lambda: self._count_instances(declared.block, f"module.{name}"))
+        found = self._module_sets.get(name)
+        if found is None:
+            declared = self.module.calls[name]
+            found = self._compute_once(self._module_sets, name,
+                                       lambda: (f"{self.prefix}module.{name}", (declared.file, declared.block.line)),
+                                       lambda: self._count_instances(declared.block, f"module.{name}"))
+        return found
 
     def child(self, name: str, key: Any) -> "Instance | ChildModule":
         cache_key = (name, _key_id(key))
@@ -916,6 +1003,21 @@ class Instance:
     # -- references for linking
 
     def refs(self, expr: Any, scope: dict[str, Any]) -> list[str]:
+        """The addresses ``expr`` refers to. Without a scope they depend only on this instance and
+        ``expr``, so they are worked out once (unless a cycle or the depth limit cut them short)."""
+        if scope:
+            return self._collect_refs(expr, scope)
+        cached = self._plain_refs.get(id(expr))
+        if cached is not None:
+            return list(cached[1])
+        interruptions = self.session.interruptions
+        found = self._collect_refs(expr, scope)
+        if self.session.interruptions == interruptions:
+            self._plain_refs[id(expr)] = (expr, found)  # the expression is kept, so its id stays its own
+            return list(found)
+        return found
+
+    def _collect_refs(self, expr: Any, scope: dict[str, Any]) -> list[str]:
         found: list[str] = []
         for address in self._refs(expr, scope):
             if address not in found:
@@ -1018,18 +1120,26 @@ class Instance:
         if attribute is None or name in MODULE_META_ARGS:
             return []
         parent = self.parent
-        return parent._memoised(("var_refs", call_name, _key_id(call_key), name),
-                                f"{self.prefix}var.{name} (references)", (call_decl.file, attribute.line),
-                                lambda: parent.refs(attribute.expr, parent.instance_scope(
-                                    parent.module_instances(call_name), call_key)))
+        memo_key = (call_name, _key_id(call_key), name)
+        found = parent._var_refs.get(memo_key, _MISSING)
+        if found is _MISSING:
+            found = parent._compute_once(parent._var_refs, memo_key,
+                                         lambda: (f"{self.prefix}var.{name} (references)",
+                                                  (call_decl.file, attribute.line)),
+                                         lambda: parent.refs(attribute.expr, parent.instance_scope(
+                                             parent.module_instances(call_name), call_key)))
+        return found
 
     def local_refs(self, name: str) -> list[str]:
-        declared = self.module.locals.get(name)
-        if declared is None:
-            return []
-        result = self._memoised(("local_refs", name), f"{self.prefix}local.{name} (references)",
-                                (declared.file, declared.attribute.line),
-                                lambda: self.refs(declared.attribute.expr, {}))
+        result = self._local_refs.get(name, _MISSING)
+        if result is _MISSING:
+            declared = self.module.locals.get(name)
+            if declared is None:
+                return []
+            result = self._compute_once(self._local_refs, name,
+                                        lambda: (f"{self.prefix}local.{name} (references)",
+                                                 (declared.file, declared.attribute.line)),
+                                        lambda: self.refs(declared.attribute.expr, {}))
         return result if isinstance(result, list) else []
 
     def module_refs(self, name: str, steps: tuple, scope: dict[str, Any]) -> list[str]:
@@ -1054,9 +1164,12 @@ class Instance:
             value = declared.block.attribute("value") if declared else None
             if value is None:
                 continue
-            refs = child._memoised(("output_refs", output), f"{child.prefix}output.{output} (references)",
-                                   (declared.file, declared.block.line),
-                                   lambda v=value: child.refs(v.expr, {}))
+            refs = child._output_refs.get(output, _MISSING)
+            if refs is _MISSING:
+                refs = child._compute_once(child._output_refs, output,
+                                           lambda o=output, d=declared: (f"{child.prefix}output.{o} (references)",
+                                                                         (d.file, d.block.line)),
+                                           lambda v=value: child.refs(v.expr, {}))
             found.extend(refs if isinstance(refs, list) else [])
         return found
 
@@ -1071,17 +1184,16 @@ class Instance:
                 each_refs = [f"{self.prefix}{chained}{index_suffix(key)}"]
             scope["__each_refs__"] = each_refs
         refs: dict[str, list[str]] = {}
-        for attribute in decl.block.attributes:
-            if attribute.name in RESOURCE_META_ARGS:
-                continue
+        for attribute in decl.referring:
             found = self.refs(attribute.expr, scope)
             if found:
                 refs[attribute.name] = found
-        self._block_refs(decl.block, scope, "", refs)
+        if decl.blocks_refer:
+            self._block_refs(decl.block, scope, "", refs)
         return refs
 
     def _block_refs(self, block: Block, scope: dict[str, Any], prefix: str, refs: dict[str, list[str]]) -> None:
-        for name, group in block_groups(block).items():
+        for name, group in self.module.block_groups(block).items():
             if name in RESOURCE_META_ARGS:
                 continue
             for nested in group:
@@ -1143,8 +1255,13 @@ def _extend(refs: dict[str, list[str]], key: str, found: list[str]) -> None:
         del refs[key]
 
 
+_NO_GROUPS: Mapping[str, list[Block]] = MappingProxyType({})
+_UNKNOWN_KEY = ("unknown",)  # every opaque instance key is one key in the memo tables
+_MISSING = object()
+
+
 def _key_id(key: Any) -> Any:
-    return ("unknown",) if isinstance(key, (Unknown, Unresolved)) else key
+    return _UNKNOWN_KEY if isinstance(key, (Unknown, Unresolved)) else key
 
 
 def block_groups(block: Block) -> dict[str, list[Block]]:
@@ -1198,6 +1315,46 @@ def _reason(value: Any) -> str:
     if isinstance(value, Unresolved):
         return f"{value.expr}: {value.reason}"
     return "not known"
+
+
+def _computed_attributes(mode: str, rtype: str) -> frozenset[str] | None:
+    """Attributes whose value the evaluator derives itself rather than reading what is written
+    (None: every attribute)."""
+    if mode == "managed" and rtype == "aws_s3_bucket":
+        return frozenset({"id", "bucket", "arn"})
+    if mode == "data" and rtype == "aws_iam_policy_document":
+        return frozenset({"json", "minified_json"})
+    if mode == "data" and rtype == "aws_caller_identity":
+        return None
+    return frozenset({"id"}) if mode == "data" else frozenset()
+
+
+_REFERS = 1  # holds a reference (a traversal): the only source of linked addresses
+_READS = 2  # holds a reference or a function call (``templatefile`` may read named values)
+
+
+def _reads(expr: Any) -> int:
+    """What an expression may read: a combination of _REFERS and _READS."""
+    kind = type(expr)
+    if kind is Lit or kind is Name:
+        return 0
+    if kind is Traversal:
+        return _REFERS | _READS
+    found = _READS if kind is Call else 0
+    for child in _children(expr):
+        found |= _reads(child)
+        if found == _REFERS | _READS:
+            break
+    return found
+
+
+def _blocks_reads(blocks: list[Block]) -> int:
+    found = 0
+    for block in blocks:
+        for attribute in block.attributes:
+            found |= _reads(attribute.expr)
+        found |= _blocks_reads(list(block.blocks))
+    return found
 
 
 def _children(expr: Any) -> Iterator[Any]:
@@ -1496,6 +1653,9 @@ def _policy_variables(value: Any) -> Any:
 
 def to_raw_tree(value: Any) -> Any:
     """Evaluated data -> a plain raw tree (lists, dicts, opaque leaves)."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
+        return value
     if isinstance(value, EvalFailure):
         return Unresolved(value.expr, value.reason, value.alternatives)
     if isinstance(value, Unresolved) and value.alternatives:
