@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..adapters.common import collector_paused
 from ..findings import Subject
 from ..raw import RawResource
 from ..redact import KEY_ID_RE, SECRET_CANDIDATE_RE, SESSION_TOKEN_MIN_LENGTH, looks_like_secret_key, redact
@@ -62,7 +63,6 @@ FORM_PASSWORD = "password"  # a literal password
 GENERATED_KEY_TYPES = frozenset({"aws_iam_access_key", "AWS::IAM::AccessKey"})
 _GENERIC_KEYS = frozenset({"default", "value", "values"})
 _PAIR_NAME_KEYS = ("name", "Name", "key", "Key")
-_PAIR_VALUE_KEYS = ("value", "Value")
 _ENV_NAMES = {"awsaccesskeyid": ACCESS_KEY_ID, "awssecretaccesskey": SECRET_ACCESS_KEY,
               "awssessiontoken": SESSION_TOKEN, "awssecuritytoken": SESSION_TOKEN}
 _TOKEN_RE = re.compile(r"[A-Za-z0-9/+]{%d,}={0,2}" % SESSION_TOKEN_MIN_LENGTH)
@@ -78,6 +78,7 @@ _MAX_DECODED = 1 << 20
 # from 16 characters, and a JSON text this short cannot spell an environment variable name as a key.
 _SHORTEST_UNNAMED_HIT = 16
 _MAX_DEPTH = 3
+_CREDENTIALS_PATH = ".aws/credentials"
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,9 @@ def _is_reference(value: str) -> bool:
 
 
 def _pair_name(tree: dict[Any, Any]) -> str | None:
-    """The ``name`` of a name/value pair (ECS/CodeBuild environment, SSM-like lists)."""
-    if not any(k in tree for k in _PAIR_VALUE_KEYS):
+    """The ``name`` of a name/value pair (ECS/CodeBuild environment, SSM-like lists): an object
+    with a ``value`` or ``Value`` key."""
+    if "value" not in tree and "Value" not in tree:
         return None
     for key in _PAIR_NAME_KEYS:
         if isinstance(tree.get(key), str):
@@ -182,8 +184,64 @@ def _walk(tree: Any, path: str, name: str) -> Iterator[tuple[str, str, Any]]:
             yield from _walk(value, f"{path}[{i}]", name)
 
 
+_Leaf = tuple[str, str, "str | Unresolved"]
+
+
+def _scanned_leaves(tree: Any, path: str, name: str) -> list[_Leaf]:
+    """The leaves of :func:`_walk` that the scan reads, in the same order and with the same paths
+    and names: strings that can hold something (see :func:`_may_hold_credential`) and unresolved
+    expressions. One pass that appends to a list; no path is built for a leaf that is skipped."""
+    out: list[_Leaf] = []
+    if isinstance(tree, (dict, list, tuple)):
+        _collect(tree, path, name, out)
+    elif isinstance(tree, Unresolved) or isinstance(tree, str) and _may_hold_credential(tree, name):
+        out.append((path, name, tree))
+    return out
+
+
+def _may_hold_credential(text: str, name: str) -> bool:
+    """False for text too short to hold anything unless an AWS environment variable name holds it."""
+    return len(text) >= _SHORTEST_UNNAMED_HIT or _norm(name) in _ENV_NAMES
+
+
+def _collect(tree: dict[Any, Any] | list[Any] | tuple[Any, ...], path: str, name: str, out: list[_Leaf]) -> None:
+    shortest = _SHORTEST_UNNAMED_HIT
+    if isinstance(tree, dict):
+        pair = _pair_name(tree)
+        for key, value in tree.items():
+            child = key if type(key) is str else str(key)
+            if child.lower() in _GENERIC_KEYS:
+                child = pair or name
+            elif pair is not None and child in _PAIR_NAME_KEYS:
+                continue  # the pair's own name is not a credential
+            if isinstance(value, str):
+                if len(value) >= shortest or _norm(child) in _ENV_NAMES:
+                    out.append((f"{path}.{key}" if path else str(key), child, value))
+            elif isinstance(value, (dict, list, tuple)):
+                _collect(value, f"{path}.{key}" if path else str(key), child, out)
+            elif isinstance(value, Unresolved):
+                out.append((f"{path}.{key}" if path else str(key), child, value))
+    else:
+        for i, value in enumerate(tree):
+            if isinstance(value, str):
+                if len(value) >= shortest or _norm(name) in _ENV_NAMES:
+                    out.append((f"{path}[{i}]", name, value))
+            elif isinstance(value, (dict, list, tuple)):
+                _collect(value, f"{path}[{i}]", name, out)
+            elif isinstance(value, Unresolved):
+                out.append((f"{path}[{i}]", name, value))
+
+
+def _may_be_base64(text: str) -> bool:
+    """False for text holding a character base64 never holds: ARNs, names, references and sentences
+    are told apart without compacting and matching them."""
+    return not (":" in text or "." in text or "-" in text or "_" in text)
+
+
 def _decode_base64(text: str) -> tuple[str, str] | None:
     """(decoded text, encoding) when ``text`` is base64 of mostly printable UTF-8 (gzip allowed)."""
+    if not _may_be_base64(text):
+        return None
     compact = "".join(text.split())
     if len(compact) < 16 or len(compact) % 4 or not _BASE64_RE.match(compact):
         return None
@@ -221,53 +279,99 @@ def _parse_json(text: str) -> Any:
 # ---------------------------------------------------------------- recognising credentials
 
 
+@dataclass(frozen=True, slots=True)
+class _NameSays:
+    """What an attribute / variable / environment variable name says its value is."""
+
+    secret: bool
+    token: bool
+    env_type: str | None  # the credential an AWS environment variable name holds
+    destination: bool  # a file destination (a credentials file written there)
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_says(name: str) -> _NameSays:
+    """Computed once per distinct name: names repeat across resources."""
+    normalised = _norm(name)
+    return _NameSays(_secret_name(name), _token_name(name), _ENV_NAMES.get(normalised),
+                     normalised in ("destination", "dest", "path", "target"))
+
+
+_ASSIGNED_NAMES = tuple((re.compile(name, re.IGNORECASE), type_) for name, type_ in (
+    ("aws_access_key_id", ACCESS_KEY_ID), ("aws_secret_access_key", SECRET_ACCESS_KEY),
+    ("aws_session_token", SESSION_TOKEN), ("aws_security_token", SESSION_TOKEN)))
+
+
+def _assigned_type(written: str) -> str:
+    """The credential a name matched by the assignment patterns holds, matched as they match it
+    (case-insensitively, so also when a letter is written as one that folds to it, like U+017F)."""
+    return next(type_ for pattern, type_ in _ASSIGNED_NAMES if pattern.fullmatch(written))
+
+
+def _may_hold_key_id(text: str) -> bool:
+    """False when ``text`` holds no access key id prefix (:data:`KEY_ID_RE` cannot match)."""
+    return "AKIA" in text or "ASIA" in text or "ABIA" in text or "ACCA" in text or "A3T" in text
+
+
+def _may_assign(text: str) -> bool:
+    """False when neither assignment pattern can match: both need these words in some case (text
+    outside ASCII is always matched, as case-insensitive matching folds some such letters to ASCII)."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return "aws_" in lowered or "configure" in lowered
+
+
 def _scan_text(text: str, path: str, name: str, encoding: str, needle: str,
                named_setup: bool, depth: int = 0) -> Iterator[_Raw]:
     """Credentials in one string: the string as a named value, as script text, and decoded.
 
     ``needle`` is the text as written in the file (the encoded form for decoded text);
-    ``named_setup`` allows a placeholder under an AWS environment variable name to count."""
+    ``named_setup`` allows a placeholder under an AWS environment variable name to count.
+    Each regular expression runs only on text holding a literal it needs."""
     def hit(type_: str, value: str, form: str = FORM_KEY) -> _Raw:
         return _Raw(path, type_, value, encoding, form, (value, needle))
 
-    if len(text) < _SHORTEST_UNNAMED_HIT and _norm(name) not in _ENV_NAMES:
+    says = _name_says(name)
+    if len(text) < _SHORTEST_UNNAMED_HIT and says.env_type is None:
         return
     stripped = text.strip()
     # The whole string is the value of a named attribute / variable / environment variable.
-    if _secret_name(name) and looks_like_secret_key(stripped):
+    if says.secret and looks_like_secret_key(stripped):
         yield hit(SECRET_ACCESS_KEY, stripped)
-    if _token_name(name) and _TOKEN_RE.fullmatch(stripped):
+    if says.token and _TOKEN_RE.fullmatch(stripped):
         yield hit(SESSION_TOKEN, stripped)
-    env_type = _ENV_NAMES.get(_norm(name))
+    env_type = says.env_type
     if env_type and named_setup and not _is_reference(stripped) and " " not in stripped \
             and not KEY_ID_RE.fullmatch(stripped) and not looks_like_secret_key(stripped) \
             and not _TOKEN_RE.fullmatch(stripped):
         yield hit(env_type, stripped, FORM_SETUP)
 
-    for match in KEY_ID_RE.finditer(text):
-        yield hit(ACCESS_KEY_ID, match.group(0))
+    if _may_hold_key_id(text):
+        for match in KEY_ID_RE.finditer(text):
+            yield hit(ACCESS_KEY_ID, match.group(0))
 
     assigned = False
-    for regex in (_ASSIGNMENT_RE, _CONFIGURE_SET_RE):
-        for match in regex.finditer(text):
-            type_ = _ENV_NAMES[_norm(match.group(1))]
-            value = match.group(2)
-            if _is_reference(value):
-                continue
-            assigned = True
-            if type_ == ACCESS_KEY_ID and KEY_ID_RE.fullmatch(value):
-                continue  # already reported above
-            if type_ == SECRET_ACCESS_KEY and looks_like_secret_key(value):
-                yield hit(type_, value)
-            elif type_ == SESSION_TOKEN and _TOKEN_RE.fullmatch(value):
-                yield hit(type_, value)
-            else:
-                yield hit(type_, value, FORM_SETUP)
-    if not assigned:
+    if _may_assign(text):
+        for regex in (_ASSIGNMENT_RE, _CONFIGURE_SET_RE):
+            for match in regex.finditer(text):
+                type_ = _assigned_type(match.group(1))
+                value = match.group(2)
+                if _is_reference(value):
+                    continue
+                assigned = True
+                if type_ == ACCESS_KEY_ID and KEY_ID_RE.fullmatch(value):
+                    continue  # already reported above
+                if type_ == SECRET_ACCESS_KEY and looks_like_secret_key(value):
+                    yield hit(type_, value)
+                elif type_ == SESSION_TOKEN and _TOKEN_RE.fullmatch(value):
+                    yield hit(type_, value)
+                else:
+                    yield hit(type_, value, FORM_SETUP)
+    if not assigned and _CREDENTIALS_PATH in text:
         for match in _CREDENTIALS_FILE_RE.finditer(text):
             yield hit(CREDENTIALS_FILE, match.group(1), FORM_SETUP)
-        if stripped.endswith(".aws/credentials") and " " not in stripped and _norm(name) in (
-                "destination", "dest", "path", "target"):
+        if stripped.endswith(_CREDENTIALS_PATH) and " " not in stripped and says.destination:
             yield hit(CREDENTIALS_FILE, stripped, FORM_SETUP)
 
     if depth >= _MAX_DEPTH:
@@ -275,7 +379,7 @@ def _scan_text(text: str, path: str, name: str, encoding: str, needle: str,
     parsed = _parse_json(text)
     if isinstance(parsed, (dict, list)):
         suffix = f"{encoding}+json" if encoding != "plain" else "json"
-        for sub_path, sub_name, leaf in _walk(parsed, "", name):
+        for sub_path, sub_name, leaf in _scanned_leaves(parsed, "", name):
             if isinstance(leaf, str):
                 yield from _scan_text(leaf, f"{path} (json){'.' + sub_path if sub_path else ''}",
                                       sub_name, suffix, needle if encoding != "plain" else leaf,
@@ -289,14 +393,14 @@ def _scan_text(text: str, path: str, name: str, encoding: str, needle: str,
                               needle if encoding != "plain" else text[:60], named_setup, depth + 1)
 
 
-def _scan_leaf(path: str, name: str, leaf: Any, named_setup: bool) -> Iterator[_Raw]:
+def _scan_leaf(path: str, name: str, leaf: str | Unresolved, named_setup: bool) -> Iterator[_Raw]:
     if isinstance(leaf, str):
         yield from _scan_text(leaf, path, name, "plain", leaf, named_setup)
     elif isinstance(leaf, Unresolved):
         # The expression as written: literals inside it are hard-coded all the same.
         yield from _scan_text(leaf.expr, path, name, "expression", leaf.expr[:60], named_setup)
         for i, alternative in enumerate(leaf.alternatives):
-            for sub_path, sub_name, sub_leaf in _walk(alternative, f"{path}<alt{i}>", name):
+            for sub_path, sub_name, sub_leaf in _scanned_leaves(alternative, f"{path}<alt{i}>", name):
                 yield from _scan_leaf(sub_path, sub_name, sub_leaf, named_setup)
 
 
@@ -353,22 +457,23 @@ def _scan_resource(resource: RawResource) -> list[_Raw]:
     # environment, a script), not in variable defaults or provider blocks (local test stacks).
     named_setup = resource.mode in ("managed", "data", "module")
     found: list[_Raw] = []
-    for path, name, leaf in _walk(resource.attrs, "", _holder_name(resource)):
+    for path, name, leaf in _scanned_leaves(resource.attrs, "", _holder_name(resource)):
         found.extend(_scan_leaf(path or resource.name, name, leaf, named_setup))
     metadata = resource.meta.get("metadata")
     if metadata is not None:
-        for path, name, leaf in _walk(metadata, "metadata", ""):
+        for path, name, leaf in _scanned_leaves(metadata, "metadata", ""):
             found.extend(_scan_leaf(path, name, leaf, named_setup))
         found.extend(_scan_authentication(metadata))
     for key in ("provisioner", "provisioners"):
         if key in resource.meta:
-            for path, name, leaf in _walk(resource.meta[key], key, ""):
+            for path, name, leaf in _scanned_leaves(resource.meta[key], key, ""):
                 found.extend(_scan_leaf(path, name, leaf, named_setup))
     # A 40-character secret next to a key id in the same holder, whatever its name, unless a value
     # named as the secret was already found (other 40-character strings are then ids, not keys).
     if any(r.type == ACCESS_KEY_ID and r.form == FORM_KEY for r in found) and not any(
             r.type == SECRET_ACCESS_KEY and r.form == FORM_KEY for r in found):
-        for path, name, leaf in _walk(resource.attrs, "", _holder_name(resource)):
+        # (Text shorter than a secret is left out of the walk; it holds no 40-character candidate.)
+        for path, name, leaf in _scanned_leaves(resource.attrs, "", _holder_name(resource)):
             text = leaf.expr if isinstance(leaf, Unresolved) else leaf
             if isinstance(text, str):
                 for match in SECRET_CANDIDATE_RE.finditer(text):
@@ -444,8 +549,13 @@ def _propagated(resource: RawResource, by_holder: dict[tuple[str, str], list[_Ra
 
 
 def find_credentials(resources: Iterable[RawResource]) -> list[CredentialHit]:
-    """Every static credential written in the given resources, one hit per holder, type and value."""
-    resources = list(resources)
+    """Every static credential written in the given resources, one hit per holder, type and value.
+    The scan makes many short-lived objects and no cycles: the cyclic collector is paused meanwhile."""
+    with collector_paused():
+        return _find_credentials(list(resources))
+
+
+def _find_credentials(resources: list[RawResource]) -> list[CredentialHit]:
     scanned = [(resource, _scan_resource(resource)) for resource in resources]
     by_holder: dict[tuple[str, str], list[_Raw]] = {}
     for resource, found in scanned:

@@ -162,26 +162,34 @@ def _parse_statement(index: int, raw: Any) -> tuple[Statement, str | None]:
         return Statement(index, None, None, None, None, None, None, None, None, (), opaque=raw), None
     if not isinstance(raw, dict):
         return empty, f"statement #{index + 1} is {_type_name(raw)}, not an object"
-    sid_raw = _get(raw, "Sid")
+    lowered = _lowered_keys(raw)
+
+    def element(name: str) -> Any:
+        return _get(raw, name, lowered)
+
+    def written(name: str) -> bool:
+        return name.lower() in lowered
+
+    sid_raw = element("Sid")
     sid = None if sid_raw is None or is_opaque(sid_raw) else str(sid_raw)
-    effect_raw = _get(raw, "Effect")
+    effect_raw = element("Effect")
     effect: str | None = None
     problem = None
     if isinstance(effect_raw, str) and effect_raw.strip().lower() in ("allow", "deny"):
         effect = effect_raw.strip().capitalize()
     elif not is_opaque(effect_raw):
         problem = f"statement #{index + 1} has Effect {_show(effect_raw)}"
-    conditions, condition_problem = _parse_conditions(_get(raw, "Condition"))
+    conditions, condition_problem = _parse_conditions(element("Condition"))
     statement = Statement(
         index=index,
         sid=sid,
         effect=effect,
-        principals=_parse_principal(_get(raw, "Principal"), present=_has(raw, "Principal")),
-        not_principals=_parse_principal(_get(raw, "NotPrincipal"), present=_has(raw, "NotPrincipal")),
-        actions=_as_tuple(_get(raw, "Action"), present=_has(raw, "Action")),
-        not_actions=_as_tuple(_get(raw, "NotAction"), present=_has(raw, "NotAction")),
-        resources=_as_tuple(_get(raw, "Resource"), present=_has(raw, "Resource")),
-        not_resources=_as_tuple(_get(raw, "NotResource"), present=_has(raw, "NotResource")),
+        principals=_parse_principal(element("Principal"), present=written("Principal")),
+        not_principals=_parse_principal(element("NotPrincipal"), present=written("NotPrincipal")),
+        actions=_as_tuple(element("Action"), present=written("Action")),
+        not_actions=_as_tuple(element("NotAction"), present=written("NotAction")),
+        resources=_as_tuple(element("Resource"), present=written("Resource")),
+        not_resources=_as_tuple(element("NotResource"), present=written("NotResource")),
         conditions=conditions,
     )
     return statement, problem or (f"statement #{index + 1}: {condition_problem}" if condition_problem else None)
@@ -356,6 +364,15 @@ def _known_strings(items: Iterable[Any]) -> list[str]:
     return [str(i) for i in items if not is_opaque(i)]
 
 
+@functools.lru_cache(maxsize=4096)
+def _matched_actions(patterns: tuple[str, ...], excluded: bool) -> frozenset[str]:
+    """The representative actions some pattern matches (with ``excluded``: that none matches).
+    Statements repeat the same few action lists: each distinct list is matched once."""
+    if excluded:
+        return frozenset(a for a in _ALL_REPRESENTATIVE if not any(glob_match(p, a) for p in patterns))
+    return frozenset(a for a in _ALL_REPRESENTATIVE if any(glob_match(p, a) for p in patterns))
+
+
 def granted_actions(statement: Statement) -> tuple[frozenset[str], bool]:
     """The representative actions a statement's Action/NotAction covers, and whether that is
     the complete answer (False when an opaque action could add more)."""
@@ -364,11 +381,11 @@ def granted_actions(statement: Statement) -> tuple[frozenset[str], bool]:
     if statement.actions is not None:
         patterns = _known_strings(statement.actions)
         complete = len(patterns) == len(statement.actions)
-        return frozenset(a for a in _ALL_REPRESENTATIVE if any(glob_match(p, a) for p in patterns)), complete
+        return _matched_actions(tuple(patterns), False), complete
     if statement.not_actions is not None:
         excluded = _known_strings(statement.not_actions)
         complete = len(excluded) == len(statement.not_actions)
-        return frozenset(a for a in _ALL_REPRESENTATIVE if not any(glob_match(p, a) for p in excluded)), complete
+        return _matched_actions(tuple(excluded), True), complete
     return frozenset(), True
 
 
@@ -381,8 +398,8 @@ def _covers_every_action(statement: Statement) -> bool | None:
     if statement.not_actions is not None:
         if any(is_opaque(a) for a in statement.not_actions):
             return None
-        return not any(glob_match(p, a) for p in _known_strings(statement.not_actions)
-                       for a in _ALL_REPRESENTATIVE)
+        # Every representative action is left over when no excluded pattern matches any of them.
+        return len(_matched_actions(tuple(_known_strings(statement.not_actions)), True)) == len(_ALL_REPRESENTATIVE)
     return False
 
 
@@ -761,8 +778,75 @@ def _public_test(principal_class: str, principal_reasons: list[str], clauses: It
     return _PublicTest(True, False, tuple(reasons))
 
 
+# ------------------------------------------------------------------- statements analysed once
+
+def _raw_key(value: Any) -> Any:
+    """A hashable key that tells apart every two raw values the analysis can tell apart. The leaves'
+    own equality is not enough: an Unknown compares by its reason alone (its shape and the resources
+    it derives from change how a principal or condition value is read), an Unresolved leaves out
+    its reason, and ``True == 1`` and ``0.0 == -0.0`` while their texts differ."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Unknown):
+        return ("Unknown", value.reason, value.shape, value.derived_from)
+    if isinstance(value, Unresolved):
+        return ("Unresolved", value.expr, value.reason, tuple(_raw_key(a) for a in value.alternatives))
+    if isinstance(value, dict):
+        return ("dict", tuple((_raw_key(k), _raw_key(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_raw_key(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
+def _entries_key(entries: tuple[PrincipalEntry, ...] | None) -> Any:
+    return None if entries is None else tuple((e.kind, _raw_key(e.value)) for e in entries)
+
+
+def _clause_key(clause: ConditionClause) -> tuple[Any, ...]:
+    return (clause.operator, clause.base, clause.qualifier, clause.if_exists, clause.key, clause.key_as_written,
+            _raw_key(clause.values), _raw_key(clause.opaque))
+
+
+def _statement_key(statement: Statement) -> tuple[Any, ...]:
+    """Everything :func:`_analyse_statement` reads from a statement: all of it but its resources."""
+    return (statement.index, statement.sid, statement.effect, _entries_key(statement.principals),
+            _entries_key(statement.not_principals), _raw_key(statement.actions), _raw_key(statement.not_actions),
+            tuple(_clause_key(c) for c in statement.conditions), _raw_key(statement.opaque))
+
+
+class _CanonicalStatement:
+    """A statement that hashes and compares by :func:`_statement_key`, to look its analysis up."""
+
+    __slots__ = ("hash", "key", "statement")
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        self.key = _statement_key(statement)
+        self.hash = hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _CanonicalStatement) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return self.hash
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysed(canonical: _CanonicalStatement, context: str, literal_variables: bool,
+              options: PolicyOptions) -> StatementAnalysis:
+    return _analyse_statement_afresh(canonical.statement, context, literal_variables, options)
+
+
 def _analyse_statement(statement: Statement, context: str, literal_variables: bool,
                        options: PolicyOptions) -> StatementAnalysis:
+    """The analysis of one statement, computed once per distinct statement (all but its resources),
+    context, policy language version and options: policies repeat the same statements over many
+    buckets (a TLS-only Deny, a CloudFront read grant), and the analysis is a pure function of them."""
+    return _analysed(_CanonicalStatement(statement), context, literal_variables, options)
+
+
+def _analyse_statement_afresh(statement: Statement, context: str, literal_variables: bool,
+                              options: PolicyOptions) -> StatementAnalysis:
     if statement.opaque is not None:
         reason = f"{statement.label} is {_opaque_text(statement.opaque)}"
         return StatementAnalysis(statement.index, statement.sid, None, "unknown", None, None, None, None,
@@ -1123,17 +1207,28 @@ def s3_read_targets(doc: Any) -> list[str] | None:
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _has(mapping: dict[str, Any], name: str) -> bool:
-    lowered = name.lower()
-    return any(str(k).lower() == lowered for k in mapping)
+_NO_KEY = object()
 
 
-def _get(mapping: dict[str, Any], name: str) -> Any:
+def _lowered_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
+    """Each key's lower-case spelling -> the first key spelled so (to look several names up in one
+    object with one pass over its keys)."""
+    lowered: dict[str, Any] = {}
+    for key in mapping:
+        lowered.setdefault(str(key).lower(), key)
+    return lowered
+
+
+def _get(mapping: dict[str, Any], name: str, lowered: dict[str, Any] | None = None) -> Any:
+    """The element ``name``: the key written exactly so, else the first key equal to it in any case."""
     if name in mapping:
         return mapping[name]
-    lowered = name.lower()
+    if lowered is not None:
+        key = lowered.get(name.lower(), _NO_KEY)
+        return None if key is _NO_KEY else mapping[key]
+    lowered_name = name.lower()
     for key, value in mapping.items():
-        if str(key).lower() == lowered:
+        if str(key).lower() == lowered_name:
             return value
     return None
 

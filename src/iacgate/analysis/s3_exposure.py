@@ -8,7 +8,6 @@ carries the text and the source spans that made it.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -77,33 +76,69 @@ class Verdict:
         return Value(State.KNOWN, self.value, self.reason or None, self.sources)
 
 
-def _merge_sources(verdicts: Iterable[Verdict]) -> tuple[Source, ...]:
-    return tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
+def _merge_sources(verdicts: Sequence[Verdict]) -> tuple[Source, ...]:
+    """The verdicts' sources in order, each once. Most junctions have at most one verdict with
+    sources, most often a single source: that tuple is the answer as it stands, with no hashing."""
+    only: tuple[Source, ...] = ()
+    for verdict in verdicts:
+        if verdict.sources and verdict.sources is not only:
+            if only:
+                return tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
+            only = verdict.sources
+    return only if len(only) < 2 else tuple(dict.fromkeys(only))
+
+
+def _join_reasons(verdicts: Sequence[Verdict]) -> str:
+    """The verdicts' reasons in order, each once, joined by '; '. Reasons are long texts built
+    afresh; a few are told apart by comparing them (mostly their lengths), not by hashing them."""
+    if len(verdicts) == 1:
+        return verdicts[0].reason or ""
+    if len(verdicts) > 8:
+        return "; ".join(dict.fromkeys(v.reason for v in verdicts if v.reason))
+    reasons: list[str] = []
+    for verdict in verdicts:
+        if verdict.reason and verdict.reason not in reasons:
+            reasons.append(verdict.reason)
+    return "; ".join(reasons)
+
+
+def _as_itself(verdict: Verdict) -> bool:
+    """True when a junction of this verdict alone is equal to it (its reason is kept and its
+    sources need no merging), so the verdict itself can stand for the junction."""
+    return bool(verdict.reason) and len(verdict.sources) < 2
 
 
 def all_of(factors: Sequence[Verdict]) -> Verdict:
     """Kleene AND: the first False factor decides; otherwise unknown factors make it unknown."""
+    if len(factors) == 1 and _as_itself(factors[0]):
+        return factors[0]
+    unknown: list[Verdict] = []
     for factor in factors:
         if factor.value is False:
             return Verdict(False, factor.reason, factor.sources)
-    unknown = [f for f in factors if f.value is None]
+        if factor.value is None:
+            unknown.append(factor)
     if unknown:
-        return Verdict(None, "; ".join(dict.fromkeys(f.reason for f in unknown if f.reason)),
-                       _merge_sources(factors))
-    return Verdict(True, "; ".join(dict.fromkeys(f.reason for f in factors if f.reason)), _merge_sources(factors))
+        return Verdict(None, _join_reasons(unknown), _merge_sources(factors))
+    return Verdict(True, _join_reasons(factors), _merge_sources(factors))
 
 
 def any_of(options: Sequence[Verdict], none_reason: str = "") -> Verdict:
     """Kleene OR: True options decide; otherwise unknown options make it unknown."""
-    true = [o for o in options if o.value is True]
+    if len(options) == 1 and _as_itself(options[0]):
+        return options[0]
+    true: list[Verdict] = []
+    unknown: list[Verdict] = []
+    for option in options:
+        if option.value is True:
+            true.append(option)
+        elif option.value is None:
+            unknown.append(option)
     if true:
-        return Verdict(True, "; ".join(dict.fromkeys(o.reason for o in true if o.reason)), _merge_sources(true))
-    unknown = [o for o in options if o.value is None]
+        return Verdict(True, _join_reasons(true), _merge_sources(true))
     if unknown:
-        return Verdict(None, "; ".join(dict.fromkeys(o.reason for o in unknown if o.reason)),
-                       _merge_sources(unknown))
-    reason = "; ".join(dict.fromkeys(o.reason for o in options if o.reason)) or none_reason
-    return Verdict(False, reason, _merge_sources(options))
+        return Verdict(None, _join_reasons(unknown), _merge_sources(unknown))
+    return Verdict(False, _join_reasons(options) or none_reason, _merge_sources(options))
 
 
 # ------------------------------------------------------------------------------ result shapes
@@ -442,9 +477,8 @@ def _policy_kinds(analyses: Iterable[PolicyAnalysis], select: str) -> frozenset[
     return frozenset(kinds)
 
 
-def _policy_channel(pairs: Sequence[tuple[PolicyAttachment, PolicyAnalysis]], block: EffectiveBlock
-                    ) -> tuple[dict[str, Verdict], ChannelExposure]:
-    facts = {
+def _policy_facts(pairs: Sequence[tuple[PolicyAttachment, PolicyAnalysis]]) -> dict[str, Verdict]:
+    return {
         "aws_public": _policy_verdict(pairs, "aws_public", "public (AWS's definition)"),
         "effective_public": _policy_verdict(pairs, "effective_public", "public after its Deny statements"),
         "broad_source_ip": _policy_verdict(pairs, "broad_source_ip", "limited to a broad public address range"),
@@ -457,6 +491,19 @@ def _policy_channel(pairs: Sequence[tuple[PolicyAttachment, PolicyAnalysis]], bl
         "allow_not_action": _statement_fact(pairs, lambda s: s.not_action, "Allow with NotAction"),
         "denies_insecure_transport": _tls_fact(pairs),
     }
+
+
+_POLICY_FACT_PATHS = tuple((name, f"policy.{name}") for name in (
+    "aws_public", "effective_public", "any_principal", "all_actions", "all_actions_public", "allow_not_principal",
+    "allow_not_action", "broad_source_ip", "denies_insecure_transport"))
+# A bucket without a policy: the same verdicts (and fact values) for every such bucket.
+_NO_POLICY_FACTS = _policy_facts(())
+_NO_POLICY_VALUES = {id(verdict): verdict.to_value() for verdict in _NO_POLICY_FACTS.values()}
+
+
+def _policy_channel(pairs: Sequence[tuple[PolicyAttachment, PolicyAnalysis]], block: EffectiveBlock
+                    ) -> tuple[dict[str, Verdict], ChannelExposure]:
+    facts = _policy_facts(pairs) if pairs else dict(_NO_POLICY_FACTS)
     applied = any(_applied(a) for a, _ in pairs)
     block_policy = block.settings["block_public_policy"]
     block_at_apply = block_policy if applied else Verdict(False, "the policy is unchanged by this plan")
@@ -579,9 +626,10 @@ def bucket_exposure(bucket: Bucket, account_blocks: Sequence[AccountPublicAccess
     kinds = {kind: _kind_verdict(kind, channels) for kind in PUBLIC_KINDS}
     blocked = any_of([acl.blocked_at_apply, policy.blocked_at_apply, *(c.blocked_at_apply for _, c in ap_channels)],
                      "nothing public is rejected at apply")
-    exposure = BucketExposure(bucket, block, disabled, acl_public, canned, acl, present, pairs, policy_facts,
-                              policy, ap_channels, via_ap, public, kinds, blocked)
-    return _with_summary(exposure)
+    draft = BucketExposure(bucket, block, disabled, acl_public, canned, acl, present, pairs, policy_facts,
+                           policy, ap_channels, via_ap, public, kinds, blocked)
+    return BucketExposure(bucket, block, disabled, acl_public, canned, acl, present, pairs, policy_facts,
+                          policy, ap_channels, via_ap, public, kinds, blocked, _summary(draft))
 
 
 def _kind_verdict(kind: str, channels: Sequence[ChannelExposure]) -> Verdict:
@@ -598,7 +646,7 @@ _KIND_VERBS = {"read": "read objects", "write": "write or delete objects", "list
                "acl_change": "change permissions"}
 
 
-def _with_summary(exposure: BucketExposure) -> BucketExposure:
+def _summary(exposure: BucketExposure) -> str:
     name = exposure.bucket.address
     public = exposure.public
     broad = exposure.policy_facts["broad_source_ip"]
@@ -617,7 +665,7 @@ def _with_summary(exposure: BucketExposure) -> BucketExposure:
             text = f"{name} is not public: {_not_public_reason(exposure)}"
     if broad.value:
         text += f"; its policy admits a broad public address range: {broad.reason}"
-    return dataclasses.replace(exposure, summary=text)
+    return text
 
 
 def _not_public_reason(exposure: BucketExposure) -> str:
@@ -658,10 +706,10 @@ def exposure_facts(exposure: BucketExposure) -> dict[str, Value]:
         "effective_block.declared": block.declared,
         "ownership.acls_disabled": exposure.acls_disabled,
     }
-    for name in ("aws_public", "effective_public", "any_principal", "all_actions", "all_actions_public",
-                 "allow_not_principal", "allow_not_action", "broad_source_ip", "denies_insecure_transport"):
-        facts[f"policy.{name}"] = exposure.policy_facts[name]
     out = {path: fact.to_value() if isinstance(fact, Verdict) else fact for path, fact in facts.items()}
+    for name, path in _POLICY_FACT_PATHS:
+        fact = exposure.policy_facts[name]
+        out[path] = _NO_POLICY_VALUES.get(id(fact)) or fact.to_value()
     summary_sources = out["exposure.public"].sources
     out["exposure.summary"] = Value(State.KNOWN, exposure.summary, None, summary_sources)
     return out
