@@ -1475,18 +1475,20 @@ class _FileAccess:
                                                                        self.instance.module.dir]
         if not any(_is_below(resolved, reads.realpath(folder)) for folder in allowed):
             return Unresolved(call, f"{path} is outside the scanned folder; not read")
-        reads.file(resolved)
         try:
             size = os.path.getsize(resolved)
-        except OSError:
-            return Unresolved(call, f"file {path} was not found")
-        if size > session.max_file_size:
-            return Unresolved(call, f"file {path} is larger than {session.max_file_size} bytes; not read")
-        try:
+            if size > session.max_file_size:
+                reads.file(resolved)
+                return Unresolved(call, f"file {path} is larger than {session.max_file_size} bytes; not read")
             with open(resolved, "rb") as handle:
-                return handle.read()
+                data = handle.read()
         except OSError as exc:
+            reads.file(resolved)
+            if isinstance(exc, FileNotFoundError):
+                return Unresolved(call, f"file {path} was not found")
             return Unresolved(call, f"file {path} could not be read: {exc.strerror}")
+        reads.file(resolved, data)  # the bytes used, not a second read
+        return data
 
     def render_template(self, text: str, variables: dict[str, Any], call: str) -> Any:
         expr = parse_template_text(text)
