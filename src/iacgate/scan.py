@@ -16,7 +16,7 @@ from .build import build_model, by_stack
 from .discovery import discover
 from .findings import Evidence, Finding, ScanReport, Subject
 from .load import LoadOptions, load_inputs
-from .model import AccountPublicAccessBlock, Model
+from .model import AccountPublicAccessBlock, Bucket, Model
 from .raw import InputError, LoadResult, RawResource, distinct_errors
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ def unlinked_errors(model: Model) -> list[InputError]:
                        kind="warning") for u in model.unlinked]
 
 
-def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> list[Subject]:
+def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock],
+            buckets: list[Bucket] | None = None) -> list[Subject]:
+    """The subjects of a model; ``buckets``: only these of its buckets (all by default)."""
     from .analysis import s3_exposure
     from .analysis.credentials import (
         access_key_subjects,
@@ -75,7 +77,7 @@ def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock]) -> lis
         return s3_exposure.exposure_facts(s3_exposure.bucket_exposure(bucket, blocks))
 
     subjects: list[Subject] = []
-    subjects.extend(bucket_subjects(model.buckets, exposure_facts))
+    subjects.extend(bucket_subjects(model.buckets if buckets is None else buckets, exposure_facts))
     subjects.extend(account_block_subjects(model.account_public_access_blocks))
     subjects.extend(credential_subjects(find_credentials(model.raw)))
     subjects.extend(access_key_subjects(model.raw))
@@ -92,12 +94,6 @@ def _declared_by(findings: list[Finding], subjects: list[Subject]) -> None:
             loc = finding.location
             finding.evidence.append(Evidence(call, loc.file, loc.line, loc.end_line,
                                              "module call; resources modelled from its inputs"))
-
-
-def before_resources(resources: list[RawResource]) -> list[RawResource]:
-    """The prior state of a plan as raw resources, for telling new findings from existing ones."""
-    return [dataclasses.replace(r, attrs=r.before, actions=("no-op",), before=None)
-            for r in resources if r.source_kind == "plan" and isinstance(r.before, dict)]
 
 
 def _ignore_entries(options: ScanOptions) -> list:  # type: ignore[type-arg]
@@ -175,25 +171,44 @@ def _stack_cache(options: ScanOptions, rules: list[Rule]) -> StackCache | None:
                                                [dataclasses.asdict(b) for b in options.account_blocks]])
 
 
+@dataclass
+class AnalysedStacks:
+    findings: list[Finding] = field(default_factory=list)
+    models: list[tuple[Model, list[Subject]]] = field(default_factory=list)  # each stack's model and subjects
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def subjects(self) -> list[Subject]:
+        return [subject for _, subjects in self.models for subject in subjects]
+
+
 def stack_findings(resources: list[RawResource], account_blocks: list[AccountPublicAccessBlock],
-                   rules: list[Rule], rule_params: dict[str, dict[str, object]]
-                   ) -> tuple[list[Finding], list[Subject], list[InputError]]:
+                   rules: list[Rule], rule_params: dict[str, dict[str, object]]) -> AnalysedStacks:
     """model -> analyse -> rules, one stack at a time: what one stack declares (a bucket an instance
     role can reach, a variable holding a key, a module call) never stands in for another's."""
     from .rules import evaluate
 
-    findings: list[Finding] = []
-    subjects: list[Subject] = []
-    errors: list[InputError] = []
+    out = AnalysedStacks()
     for members in by_stack(resources):
         model = build_model(members)
-        stack_subjects = analyse(model, account_blocks)
-        stack_found = evaluate(rules, stack_subjects, rule_params)
-        _declared_by(stack_found, stack_subjects)
-        findings.extend(stack_found)
-        subjects.extend(stack_subjects)
-        errors.extend(model.errors + unlinked_errors(model))
-    return findings, subjects, errors
+        subjects = analyse(model, account_blocks)
+        found = evaluate(rules, subjects, rule_params)
+        _declared_by(found, subjects)
+        out.findings.extend(found)
+        out.models.append((model, subjects))
+        out.errors.extend(model.errors + unlinked_errors(model))
+    return out
+
+
+def prior_state_findings(stacks: AnalysedStacks, options: ScanOptions, rules: list[Rule]) -> list[Finding]:
+    """The findings over the prior state of every plan among the stacks (see prior_state)."""
+    from .prior_state import prior_findings
+    from .rules import evaluate
+
+    return [finding for model, subjects in stacks.models
+            for finding in prior_findings(model.raw, model, subjects, build_model,
+                                          lambda prior, buckets: analyse(prior, options.account_blocks, buckets),
+                                          lambda found: evaluate(rules, found, options.rule_params))]
 
 
 def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule],
@@ -208,10 +223,9 @@ def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule]
         if origin.reused:
             out.append(cache.taken[origin.key])
             continue
-        findings, subjects, errors = stack_findings(origin.resources, options.account_blocks, rules,
-                                                    options.rule_params)
-        found = StackFindings(findings, meta_by_subject(subjects), origin.errors, errors, origin.files,
-                              sum(1 for r in origin.resources if r.mode == "managed"))
+        analysed = stack_findings(origin.resources, options.account_blocks, rules, options.rule_params)
+        found = StackFindings(analysed.findings, meta_by_subject(analysed.subjects), origin.errors,
+                              analysed.errors, origin.files, sum(1 for r in origin.resources if r.mode == "managed"))
         cache.put(origin.key, origin.reads, found)
         out.append(found)
     return out
@@ -240,7 +254,8 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     by_origin = _origin_findings(loaded, options, rules, cache) if cache is not None else []
     in_origins = {id(r) for origin in loaded.stacks for r in origin.resources}
     rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
-    findings, subjects, analysis_errors = stack_findings(rest, options.account_blocks, rules, options.rule_params)
+    analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params)
+    findings, subjects, analysis_errors = analysed.findings, analysed.subjects, analysed.errors
     subjects_meta = meta_by_subject(subjects)
     files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
     load_errors = list(loaded.errors)
@@ -269,10 +284,7 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
 
     changes = None
     if any(r.source_kind == "plan" for r in loaded.resources):  # a plan of creations alone has no prior state
-        prior = before_resources(loaded.resources)
-        before_findings = stack_findings(prior, options.account_blocks, rules, options.rule_params)[0] if prior else []
-        findings, changes = classify_changes(findings, before_findings,
-                                             {s.address: s.actions for s in subjects})
+        findings, changes = classify_changes(findings, prior_state_findings(analysed, options, rules))
 
     errors = (distinct_errors(load_errors + analysis_errors) + source_warnings + suppression_warnings
               + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
