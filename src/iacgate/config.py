@@ -85,12 +85,12 @@ def find_config(cwd: str | Path) -> tuple[Path, str] | None:
 def validate_config(data: Any, origin: str) -> dict[str, Any]:
     """Check a config mapping; keys may use ``-`` or ``_``. Returns it with ``_`` keys and list
     options as lists. Raises :class:`ConfigError` naming the offending key."""
-    from jsonschema import Draft202012Validator
-
     if data is None:
-        return {}
+        return {}  # e.g. a pyproject.toml without [tool.iacgate]: no validator import
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping of options, got {type(data).__name__}")
+    from jsonschema import Draft202012Validator
+
     config = {str(k).replace("-", "_"): v for k, v in data.items()}
     errors = sorted(Draft202012Validator(CONFIG_SCHEMA).iter_errors(config),
                     key=lambda e: (list(e.path), e.message))

@@ -103,10 +103,14 @@ def check_params(rules: list[Rule], params: Params | None) -> list[str]:
 def parse_param_overrides(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     """``RULE_ID.NAME=VALUE`` or ``NAME=VALUE`` (every rule declaring NAME) as evaluation params.
     VALUE is read as YAML (``8``, ``true``, ``[a, b]``); raises ValueError on a malformed item."""
+    items = list(items)
+    if not items:
+        return {}
     import yaml
 
     params: dict[str, dict[str, Any]] = {}
     for item in items:
+
         target, sep, text = item.partition("=")
         if not sep or not target.strip():
             raise ValueError(f"parameter override '{item}' is not NAME=VALUE or RULE.NAME=VALUE")
