@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from test_rules_loader import VALID_RULE as USER_RULE
+from test_rules_loader import write
 
 from iacgate.rules import loader
 from iacgate.rules.loader import load_pack, load_rules, open_pack_cache
@@ -18,29 +19,6 @@ from iacgate.rules.pack_cache import (
     pack_fingerprint,
     pack_key,
 )
-
-USER_RULE = """\
-id: acme.s3.versioning-required
-title: Every bucket must have versioning
-concept: s3-versioning
-severity: high
-resource: s3_bucket
-condition:
-  all:
-    - {fact: declared, is_true: true}
-    - {fact: versioning.enabled, not_equals: true}
-message: "Bucket {name} must have versioning (versioning.enabled = {fact.versioning.enabled})."
-remediation:
-  summary: Enable versioning.
-references: []
-"""
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def entries(cache_dir: Path) -> list[Path]:

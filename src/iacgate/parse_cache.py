@@ -160,24 +160,27 @@ class ParseCache:
         self._write(self._entry(key), payload)
 
     def _write(self, entry: Path, payload: bytes) -> None:
-        if not self._writable:
-            return
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(payload)
-                os.replace(temp, entry)
-            except BaseException:
-                _remove_quietly(temp)
-                raise
-        except OSError:
-            self._writable = False
+        if self._writable:
+            self._writable = write_entry(entry, payload)
 
 
-def _remove_quietly(path: str) -> None:
+def write_entry(entry: Path, payload: bytes) -> bool:
+    """Write a cache entry whole or not at all (a temporary file in the same folder, then
+    ``os.replace``), so concurrent runs never read half an entry. False when the folder cannot be
+    written (a cache is only a speed-up: the caller carries on without it)."""
     try:
-        os.unlink(path)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(payload)
+            os.replace(temp, entry)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
     except OSError:
-        pass
+        return False
+    return True

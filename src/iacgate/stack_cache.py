@@ -29,15 +29,14 @@ import functools
 import hashlib
 import io
 import json
-import os
 import pickle
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .findings import Finding
+from .parse_cache import write_entry
 from .raw import InputError
 
 FORMAT_VERSION = "1"
@@ -142,19 +141,4 @@ class StackCache:
             payload = pickle.dumps((reads, found), protocol=_PICKLE_PROTOCOL)
         except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
             return
-        entry = self._entry(key)
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(payload)
-                os.replace(temp, entry)
-            except BaseException:
-                try:
-                    os.unlink(temp)
-                except OSError:
-                    pass
-                raise
-        except OSError:
-            self._writable = False
+        self._writable = write_entry(self._entry(key), payload)

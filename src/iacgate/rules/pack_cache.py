@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from ..parse_cache import write_entry
 
 CACHE_FORMAT_VERSION = "1"
 CACHE_SUBDIR = f"rules-v{CACHE_FORMAT_VERSION}"
@@ -98,22 +98,4 @@ class RulePackCache:
         if not all(is_json_document(document) for document in documents.values()):
             return
         payload = json.dumps(documents, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(payload)
-                os.replace(temp, self._entry(key))
-            except BaseException:
-                _remove_quietly(temp)
-                raise
-        except OSError:
-            pass
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+        write_entry(self._entry(key), payload)
