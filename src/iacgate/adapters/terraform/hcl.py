@@ -332,6 +332,22 @@ class _Directive(NamedTuple):
 class _Converter:
     def __init__(self, text: str) -> None:
         self.text = text
+        # literals, names and attribute steps written more than once in the file become one object
+        # (fewer objects to pickle, unpickle and keep; the tree is immutable, so sharing is invisible)
+        self._shared: dict[tuple[Any, ...], Any] = {}
+
+    def share(self, node: Any) -> Any:
+        kind = type(node)
+        if kind is Lit:
+            value_type = type(node.value)
+            if value_type is float:  # 0.0 and -0.0 are equal but not the same value
+                return node
+            key: tuple[Any, ...] = (Lit, value_type, node.value)  # the type keeps 1, 1.0 and true apart
+        elif kind is Name:
+            key = (Name, node.name)
+        else:
+            return node
+        return self._shared.setdefault(key, node)
 
     def source(self, node: Tree | Token) -> str:
         if isinstance(node, Token):
@@ -395,7 +411,7 @@ class _Converter:
         handler = getattr(self, "x_" + node.data, None)
         if handler is None:
             return Invalid(self.source(node), f"unsupported syntax {node.data}")
-        return handler(node)
+        return self.share(handler(node))
 
     def x_expr_term(self, node: Tree) -> Expr:
         inner = _trees(node)
@@ -520,7 +536,8 @@ class _Converter:
 
     def step(self, node: Tree) -> tuple:
         if node.data == "get_attr":
-            return ("attr", self.name_of(_trees(node)[0]))
+            step = ("attr", self.name_of(_trees(node)[0]))
+            return self._shared.setdefault(step, step)
         if node.data == "braces_index":
             return ("index", self.expr(_trees(node)[0]))
         if node.data == "short_index":
