@@ -105,3 +105,27 @@ def test_references_read_inside_a_cycle_are_reported_and_do_not_leak_into_other_
     assert resources["output.bucket"].refs == {"value": ["aws_s3_bucket.b"]}
     assert resources["local.bucket"].refs == {"value": ["aws_s3_bucket.b"]}
     assert any("cycle" in e.message and "local.a" in e.message for e in result.errors)
+
+
+def test_a_count_that_refers_to_its_own_resource_is_a_reported_cycle(tmp_path: Path) -> None:
+    result = load(tmp_path, {"main.tf": '''\
+        resource "aws_s3_bucket" "a" {
+          count  = length(aws_s3_bucket.a)
+          bucket = "data"
+        }
+        '''})
+    resources = by_address(result)
+    assert resources["aws_s3_bucket.a[*]"].attrs["bucket"] == "data"
+    assert any("reference cycle" in e.message and "aws_s3_bucket.a" in e.message and e.file.endswith("main.tf")
+               for e in result.errors)
+
+
+def test_a_count_cut_short_by_the_depth_limit_is_not_known_there_and_known_at_the_top(tmp_path: Path) -> None:
+    chain = "\n".join(f"  l{i} = local.l{i + 1}" for i in range(62))
+    result = load(tmp_path, {"main.tf": 'resource "aws_s3_bucket" "start" {\n  bucket = local.l0\n}\n'
+                             "locals {\n" + chain + "\n  l62 = aws_s3_bucket.end.bucket\n}\n"
+                             'resource "aws_s3_bucket" "end" {\n  bucket = "the-end"\n}\n'})
+    resources = by_address(result)
+    assert not isinstance(resources["aws_s3_bucket.start"].attrs["bucket"], str)
+    assert resources["aws_s3_bucket.end"].attrs["bucket"] == "the-end"
+    assert resources["local.l0"].attrs["value"] == "the-end"

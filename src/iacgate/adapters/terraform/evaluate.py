@@ -259,6 +259,15 @@ class _Instances:
     repeat: str = ""  # for unknown: "count" or "for_each"
 
 
+def _instances_or_unknown(found: Any, block: Block) -> _Instances:
+    """The instances of a block whose count or for_each a reference cycle (reported as an input
+    error) or the depth limit cut short are not known."""
+    if isinstance(found, _Instances):
+        return found
+    return _Instances("unknown", reason=_reason(found),
+                      repeat="count" if block.attribute("count") is not None else "for_each")
+
+
 def index_suffix(key: Any) -> str:
     if key is None:
         return ""
@@ -697,7 +706,7 @@ class Instance:
             found = self._compute_once(self._instance_sets, decl.key,
                                        lambda: (f"{self.prefix}{decl.key}", (decl.file, decl.block.line)),
                                        lambda: self._count_instances(decl.block, decl.key))
-        return found
+        return _instances_or_unknown(found, decl.block)
 
     def _count_instances(self, block: Block, label: str) -> _Instances:
         count = block.attribute("count")
@@ -955,7 +964,7 @@ class Instance:
             found = self._compute_once(self._module_sets, name,
                                        lambda: (f"{self.prefix}module.{name}", (declared.file, declared.block.line)),
                                        lambda: self._count_instances(declared.block, f"module.{name}"))
-        return found
+        return _instances_or_unknown(found, self.module.calls[name].block)
 
     def child(self, name: str, key: Any) -> "Instance | ChildModule":
         cache_key = (name, _key_id(key))
