@@ -295,7 +295,10 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     if any(r.source_kind == "plan" for r in loaded.resources):  # a plan of creations alone has no prior state
         findings, changes = classify_changes(findings, prior_state_findings(analysed, options, rules))
 
-    errors = (distinct_errors(load_errors + analysis_errors) + source_warnings + suppression_warnings
+    # in file and line order: the same whichever stacks came from the cache
+    input_errors = sorted(distinct_errors(load_errors + analysis_errors),
+                          key=lambda e: (e.file, e.line or 0, e.kind, e.message))
+    errors = (input_errors + source_warnings + suppression_warnings
               + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
     return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown,
                                                     new_only=options.new_only),
