@@ -3,6 +3,12 @@
 Each scanned folder is a module. Folders that no scanned module calls with a local ``source`` are
 roots; each root is evaluated with its variable files, and its module calls are instantiated with
 their inputs, recursively (``module.a.module.b.aws_s3_bucket.x``).
+
+Each root is evaluated on its own, with a read log of everything it saw on disk (``reads.py``). When
+the caller keeps results between runs (``TerraformOptions.reuse``), it is asked about each root first:
+a root it already holds is not parsed nor evaluated, and every evaluated root comes back with its key
+and read log (``LoadResult.stacks``). Which folders are roots is known from a per-folder index of
+local module calls in the parse cache, so unchanged folders are not even loaded from it.
 """
 from __future__ import annotations
 
