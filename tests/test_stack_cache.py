@@ -230,3 +230,52 @@ def test_entries_admit_only_finding_types(tmp_path: Path) -> None:
     entry.parent.mkdir(parents=True)
     entry.write_bytes(foreign)
     assert cache.take("k", lambda reads: True) is False
+
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Acl:
+    Type: String
+    Default: Private
+Resources:
+  Site:
+    Type: AWS::S3::Bucket
+    Properties:
+      AccessControl: !Ref Acl
+"""
+
+
+def test_cloudformation_templates_are_reused_until_their_text_or_parameters_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iacgate.adapters.cloudformation import loader as cfn_loader
+
+    loaded: list[str] = []
+    original = cfn_loader.load_cloudformation_document
+
+    def counting(path: str, *args: object) -> object:
+        loaded.append(Path(path).stem)
+        return original(path, *args)
+
+    monkeypatch.setattr(cfn_loader, "load_cloudformation_document", counting)
+    root = tmp_path / "templates"
+    root.mkdir()
+    for name in ("one", "two"):
+        (root / f"{name}.yaml").write_text(TEMPLATE)
+    cache = str(tmp_path / "cache")
+
+    def check(**load: object) -> list[str]:
+        loaded.clear()
+        warm = report_data(scan([str(root)], ScanOptions(load=LoadOptions(cache_dir=cache, **load))))
+        seen = sorted(loaded)
+        assert warm == report_data(scan([str(root)], ScanOptions(load=LoadOptions(**load))))
+        return seen
+
+    assert check() == ["one", "two"]
+    assert check() == []
+    (root / "two.yaml").write_text(TEMPLATE.replace("Default: Private", "Default: PublicRead"))
+    assert check() == ["two"]
+    assert check(cfn_params={"Acl": "PublicReadWrite"}) == ["one", "two"]
+    report = report_data(scan([str(root)], ScanOptions(load=LoadOptions(cache_dir=cache))))
+    assert sorted(Path(f["location"]["file"]).stem for f in report["findings"] if f["concept"] == "s3-public-acl") \
+        == ["two"]

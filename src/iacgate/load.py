@@ -1,13 +1,15 @@
 """Load step: discovered inputs -> raw resources, each tagged with the stack it deploys with."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .discovery import Document, Inputs, display_path, read_bytes
-from .raw import InputError, LoadResult
+from .raw import InputError, LoadResult, StackOrigin
 
 if TYPE_CHECKING:
     from .adapters.terraform.reads import Reuse
@@ -25,7 +27,7 @@ class LoadOptions:
     scan_root: str | None = None
     cache_dir: str | None = None  # parsed-file cache folder; None: no cache
     parse_workers: int | None = None  # Terraform parse processes; None: one per core
-    reuse: Reuse | None = None  # Terraform roots whose results the caller already holds (see stack_cache)
+    reuse: Reuse | None = None  # stacks (Terraform roots, templates) whose results the caller holds (stack_cache)
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
@@ -106,6 +108,9 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
         parse_document,
     )
 
+    key = _template_key(doc, text, options)
+    if options.reuse is not None and options.reuse(key, lambda reads: True):
+        return LoadResult(stacks=[StackOrigin(doc.path, key, (), [], [], [], reused=True)])
     parsed, error = parse_document(doc.path, text)
     if error is not None:
         if doc.explicit or "AWSTemplateFormatVersion" in text or "AWS::" in text:
@@ -122,7 +127,18 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
         resource.stack = resource.stack or doc.path
     if doc.path not in result.files:
         result.files.append(doc.path)
+    if options.reuse is not None:
+        result.stacks.append(StackOrigin(doc.path, key, (), result.resources, list(result.errors),
+                                         list(result.files)))
     return result
+
+
+def _template_key(doc: Document, text: str, options: LoadOptions) -> str:
+    """What a CloudFormation template's results are made from: it reads no other file, so its text
+    (by digest), where it is and the parameters given are all of it."""
+    return json.dumps({"template": doc.path, "abs": os.path.abspath(doc.path), "cwd": os.getcwd(),
+                       "explicit": doc.explicit, "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+                       "parameters": sorted(options.cfn_params.items())}, sort_keys=True)
 
 
 def load_inputs(inputs: Inputs, options: LoadOptions) -> LoadResult:

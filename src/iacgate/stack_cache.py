@@ -2,7 +2,8 @@
 changed.
 
 A Terraform root module (with every module it calls) is one stack, analysed on its own: links never
-cross stacks. Its findings are a function of:
+cross stacks. (A CloudFormation template is one too; it reads no other file, so the loader's key for
+it holds its text's digest and its read log is empty.) A Terraform root's findings are a function of:
 
 - everything its evaluation saw on disk, recorded by the loader as a read log
   (:mod:`iacgate.adapters.terraform.reads`: file contents, folder listings, path tests), re-checked
