@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .adapters.common import collector_paused
+from .collector import collector_paused
 from .findings import Subject
 from .model import AccountPublicAccessBlock, Bucket, Entity, PublicAccessBlock
 from .values import Source, State, Value, known

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .adapters.common import collector_paused
+from .collector import collector_paused
 from .build import build_model, by_stack
 from .discovery import discover
 from .findings import Evidence, Finding, ScanReport, Subject

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .collector import collector_paused
 from .findings import Finding
-from .parse_cache import write_entry
+from .parse_cache import parser_fingerprint, write_entry
 from .raw import InputError
 
 FORMAT_VERSION = "1"
@@ -67,18 +68,11 @@ class StackFindings:
     reused: bool = field(default=False, compare=False)
 
 
-def code_fingerprint() -> str:
-    """The code and the parser versions (the parse cache's fingerprint)."""
-    from .parse_cache import parser_fingerprint
-
-    return parser_fingerprint()
-
-
 def analysis_salt(settings: Sequence[Any]) -> str:
     """A digest of the analysis settings (rules as written, parameters, account access blocks) and of
     the code that analyses."""
     text = json.dumps(list(settings), sort_keys=True, default=repr)
-    return hashlib.sha256(f"{code_fingerprint()}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(f"{parser_fingerprint()}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class _EntryUnpickler(pickle.Unpickler):
@@ -115,17 +109,11 @@ class StackCache:
                 payload = handle.read()
         except OSError:
             return False
-        import gc
-
-        enabled = gc.isenabled()
-        gc.disable()  # many small objects, no cycles: the collector would only walk them
         try:
-            reads, found = _EntryUnpickler(io.BytesIO(payload)).load()
+            with collector_paused():
+                reads, found = _EntryUnpickler(io.BytesIO(payload)).load()
         except Exception:  # noqa: BLE001 - a corrupt, truncated or foreign entry is a miss
             return False
-        finally:
-            if enabled:
-                gc.enable()
         if not isinstance(found, StackFindings) or not isinstance(reads, tuple):
             return False
         if not still_valid(reads):

@@ -2,11 +2,9 @@
 satellite resources to the resource they configure."""
 from __future__ import annotations
 
-import gc
 import json
 import re
-from contextlib import contextmanager
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from ..model import Bucket, Entity, Model, Unlinked
 from ..raw import RawResource
@@ -180,19 +178,3 @@ def is_structure_with_opaque(value: Value) -> bool:
 __all__ = ["attr_value", "lookup", "present", "source_of", "to_bool", "to_int", "parse_document",
            "strip_index", "Linker", "opaque_reason", "is_structure_with_opaque", "unknown", "absent",
            "known", "unresolved"]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a document is decoded or walked.
-
-    Decoding and parsing allocate hundreds of thousands of containers and none of them form cycles;
-    left running, the collector rescans the growing heap again and again and makes big inputs several
-    times slower. The previous state is restored on exit."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

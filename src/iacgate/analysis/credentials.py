@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..adapters.common import collector_paused
+from ..collector import collector_paused
 from ..findings import Subject
 from ..raw import RawResource
 from ..redact import KEY_ID_RE, SECRET_CANDIDATE_RE, SESSION_TOKEN_MIN_LENGTH, looks_like_secret_key, redact

@@ -5,12 +5,11 @@ current directory and every string passes through :func:`iacgate.redact.scrub`, 
 print what the JSON report would not."""
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
+from ..collector import collector_paused
 from ..findings import SEVERITIES, Finding, ScanReport, severity_rank
 from ..redact import scrub
 from .common import display_path
@@ -97,22 +96,11 @@ def report_data(report: ScanReport) -> dict[str, Any]:
     """The whole report as CONTRACT.md JSON data, scrubbed. Built with the cyclic garbage collector
     paused: the tree holds no cycles, and for thousands of findings the collector's passes over
     everything the scan still holds cost more than building the tree."""
-    with _collector_paused():
+    with collector_paused():
         data = _report_data(report)
         data["findings"] = list(data["findings"])
         data["errors"] = list(data["errors"])
         return data
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _report_data(report: ScanReport) -> dict[str, Any]:
@@ -180,5 +168,5 @@ def _item_lines(items: Iterable[Any], chunks: list[str]) -> None:
 
 
 def render(report: ScanReport) -> str:
-    with _collector_paused():
+    with collector_paused():
         return dumps(_report_data(report))

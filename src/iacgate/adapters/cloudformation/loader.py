@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ...raw import InputError, LoadResult, RawResource
-from ..common import collector_paused
+from ...collector import collector_paused
 from . import yaml_loader
 from .intrinsics import Resolver
 

@@ -13,7 +13,7 @@ import json
 from typing import Any, Callable, Iterator
 
 from ...raw import InputError, LoadResult, RawResource
-from ..common import collector_paused
+from ...collector import collector_paused
 from ...values import Unknown, Unresolved
 from .changes import has_unknown, merge_unknown, note_derivations, planned_attrs, sensitive_paths
 from .references import (ConfigModule, Instance, Resolver, format_module, index_configuration,

@@ -106,13 +106,7 @@ def _bucket(raw: RawResource, documents: dict[str, RawResource]) -> Bucket:
     acl = _inline(raw, "acl")
     grants = _inline(raw, "grant")
     if _is_set(acl) or _is_set(grants):
-        inline_acl = BucketAcl(**_entity_args(raw))
-        if _is_set(acl):
-            inline_acl.canned = attr_value(raw, "acl")
-        if _is_set(grants):
-            parsed = _grants_from_v3(grants) if isinstance(grants, list) else grants
-            inline_acl.grants = _grants_value(raw, "grant", parsed)
-        bucket.acls.append(inline_acl)
+        bucket.acls.append(_inline_acl(raw, acl, grants))
     policy = _inline(raw, "policy")
     if _is_set(policy):
         bucket.policies.append(PolicyAttachment(**_entity_args(raw),
@@ -182,13 +176,18 @@ def _object_acl(raw: RawResource) -> BucketAcl | None:
     acl, grants = _inline(raw, "acl"), _inline(raw, "grant")
     if not _is_set(grants) and (not _is_set(acl) or (isinstance(acl, str) and acl in _OWNER_ONLY_CANNED)):
         return None
-    object_acl = BucketAcl(**_entity_args(raw))
+    return _inline_acl(raw, acl, grants)
+
+
+def _inline_acl(raw: RawResource, acl: Any, grants: Any) -> BucketAcl:
+    """The ACL a bucket or object resource writes inline: its canned ``acl`` and/or ``grant`` blocks."""
+    inline = BucketAcl(**_entity_args(raw))
     if _is_set(acl):
-        object_acl.canned = attr_value(raw, "acl")
+        inline.canned = attr_value(raw, "acl")
     if _is_set(grants):
         parsed = _grants_from_v3(grants) if isinstance(grants, list) else grants
-        object_acl.grants = _grants_value(raw, "grant", parsed)
-    return object_acl
+        inline.grants = _grants_value(raw, "grant", parsed)
+    return inline
 
 
 def build_s3(resources: list[RawResource]) -> Model:

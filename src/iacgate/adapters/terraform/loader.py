@@ -29,7 +29,7 @@ from ...raw import (
     error_key,
 )
 from ...values import Unknown, Unresolved
-from ..common import collector_paused
+from ...collector import collector_paused
 from .evaluate import (
     MAX_MODULE_DEPTH,
     MODULE_META_ARGS,
@@ -56,7 +56,7 @@ from .hcl import (
     parse_expression_text,
     parse_file,
 )
-from .reads import FILE, IS_DIR, ReadLog, Reuse, current_state, digest, unchanged
+from .reads import FILE, IS_DIR, ReadLog, Reuse, current_state, digest, file_state, unchanged
 from .registry_modules import MANIFEST, ModuleManifest, load_manifest
 
 if TYPE_CHECKING:
@@ -169,8 +169,7 @@ class _Loader:
                    ) -> ParsedFile | None:
         files.append(path)
         outcome = self._parsed(path)
-        source = self.sources.get(path)
-        reads.file(path, source if isinstance(source, bytes) else None)
+        reads.file_state(path, self._file_state(path))
         if isinstance(outcome, InputError):
             errors.append(outcome)
             return None
@@ -267,7 +266,8 @@ class _Loader:
             source = self._source(path)
             if isinstance(source, InputError):
                 return None  # parsed every run, so its error is reported
-            parts.append(os.path.basename(path).encode("utf-8", "surrogateescape") + b"\0" + digest(source).encode())
+            parts.append(os.path.basename(path).encode("utf-8", "surrogateescape") + b"\0"
+                         + self._file_state(path).encode())
         return self.cache.call_index_key(b"\n".join(parts))
 
     def _cached_call_sources(self, key: str) -> list[str] | None:
@@ -305,12 +305,21 @@ class _Loader:
     def _state_now(self, kind: str, path: str) -> str:
         """A read log entry's state in this run, each worked out once (many roots share modules);
         a file this run has already read is judged by the bytes it read."""
+        if kind == FILE and path in self.sources:
+            return self._file_state(path)
         known = self.states.get((kind, path))
         if known is None:
-            source = self.sources.get(path) if kind == FILE else None
-            known = digest(source) if isinstance(source, bytes) else current_state(
-                kind, path, self.scanned, self.options.max_file_size)
-            self.states[(kind, path)] = known
+            known = self.states[(kind, path)] = current_state(kind, path, self.scanned,
+                                                              self.options.max_file_size)
+        return known
+
+    def _file_state(self, path: str) -> str:
+        """A file's read-log state, by the bytes this run read (each file hashed once per run)."""
+        known = self.states.get((FILE, path))
+        if known is None:
+            source = self._source(path)
+            known = digest(source) if isinstance(source, bytes) else file_state(path, self.options.max_file_size)
+            self.states[(FILE, path)] = known
         return known
 
     def _root_key(self, root: str) -> str:
@@ -328,8 +337,7 @@ class _Loader:
         if module is not None:
             root = Instance(self.session, module, "", module.dir)
             for path in self._applied_var_files(files):
-                source = self._source(path)
-                self.root.reads.file(path, source if isinstance(source, bytes) else None)
+                self.root.reads.file_state(path, self._file_state(path))
                 parsed = self.var_files.get(path)
                 for attribute in parsed.attributes if parsed else ():
                     root.var_values[attribute.name] = root.eval(attribute.expr, {})
@@ -338,8 +346,7 @@ class _Loader:
             self._emit(root)
             own = [f for f in files if f in self.var_files]
             for path in own:
-                source = self._source(path)
-                self.root.reads.file(path, source if isinstance(source, bytes) else None)
+                self.root.reads.file_state(path, self._file_state(path))
             self._emit_var_files(own, set(self._applied_var_files(files)), self.root.reads)
             for resource in self.result.resources[first:]:
                 resource.stack = module.dir  # everything a root instantiates deploys together

@@ -91,6 +91,10 @@ class ReadLog:
         if (FILE, path) not in self.entries:
             self._note(FILE, path, digest(data) if data is not None else file_state(path, self.max_file_size))
 
+    def file_state(self, path: str, state: str) -> None:
+        """A file read whose state the caller already worked out (see :func:`file_state`)."""
+        self._note(FILE, path, state)
+
     def listing(self, folder: str) -> None:
         if (LISTING, folder) not in self.entries:
             self._note(LISTING, folder, listing_state(folder))
