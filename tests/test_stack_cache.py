@@ -279,3 +279,15 @@ def test_cloudformation_templates_are_reused_until_their_text_or_parameters_chan
     report = report_data(scan([str(root)], ScanOptions(load=LoadOptions(cache_dir=cache))))
     assert sorted(Path(f["location"]["file"]).stem for f in report["findings"] if f["concept"] == "s3-public-acl") \
         == ["two"]
+
+
+def test_input_errors_keep_one_order_whichever_roots_are_reused(tree: Path, runs: Runs) -> None:
+    for name in ("alpha", "beta"):
+        main = tree / "stacks" / name / "main.tf"
+        main.write_text(main.read_text() + '\nmodule "extra" {\n  source = "example/extra/aws"\n}\n')
+    runs.check(tree)
+    beta = tree / "stacks" / "beta" / "main.tf"
+    beta.write_text(beta.read_text() + "\n")
+    assert runs.check(tree) == ["beta"]  # alpha from the cache, beta evaluated: same report, same order
+    warnings = [e["file"] for e in runs.report(tree)["errors"] if "not analysed" in e["message"]]
+    assert [Path(f).parent.name for f in warnings] == ["alpha", "beta"]
