@@ -74,9 +74,9 @@ def entries(cache_dir: Path) -> list[Path]:
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
 
-    def counting(path: str, text: str):  # type: ignore[no-untyped-def]
+    def counting(path: str, text: str, lean: bool = False):  # type: ignore[no-untyped-def]
         parsed.append(os.path.basename(path))
-        return parse_file(path, text)
+        return parse_file(path, text, lean)
 
     monkeypatch.setattr(tf_loader, "parse_file", counting)
     return parsed

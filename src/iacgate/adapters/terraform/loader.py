@@ -53,6 +53,7 @@ from .hcl import (
     ParsedFile,
     SourceTextError,
     decode_source,
+    lean_parser,
     parse_expression_text,
     parse_file,
 )
@@ -580,8 +581,9 @@ def read_source(path: str, max_size: int) -> tuple[bytes | None, InputError | No
         return None, InputError(path, f"file could not be read: {exc.strerror or exc}")
 
 
-def parse_source(path: str, data: bytes) -> ParsedFile | InputError:
-    """One file's bytes -> its syntax tree, or the InputError that stops it. Pure; runs in pool workers."""
+def parse_source(path: str, data: bytes, lean: bool = False) -> ParsedFile | InputError:
+    """One file's bytes -> its syntax tree, or the InputError that stops it. Pure; runs in pool workers.
+    ``lean``: with the parser made for batches (``hcl.lean_parser``; the same result)."""
     if not path.endswith(".json") and len(data) > HCL_MAX_BYTES:
         return InputError(path, f"HCL file is {len(data)} bytes, above the {HCL_MAX_BYTES}-byte parse bound "
                           "(split it, or write it in Terraform's JSON syntax); not analysed")
@@ -590,7 +592,7 @@ def parse_source(path: str, data: bytes) -> ParsedFile | InputError:
     except SourceTextError as exc:
         return InputError(path, str(exc), exc.line)
     with collector_paused():  # the parse makes many short-lived objects and no garbage cycles
-        return parse_file(path, text)
+        return parse_file(path, text, lean)
 
 
 def parse_sources(sources: list[tuple[str, bytes]], workers: int | None,
@@ -609,7 +611,11 @@ def parse_sources(sources: list[tuple[str, bytes]], workers: int | None,
                 continue
         misses.append((path, data))
     count = pool_size(misses, workers)
-    parsed = _parse_in_pool(misses, count) if count > 1 else {p: parse_source(p, d) for p, d in misses}
+    if count > 1:
+        parsed = _parse_in_pool(misses, count)
+    else:
+        lean = _is_batch(misses)
+        parsed = {p: parse_source(p, d, lean) for p, d in misses}
     for path, outcome in parsed.items():
         if cache is not None and isinstance(outcome, ParsedFile):
             cache.put(keys[path], outcome)
@@ -620,17 +626,23 @@ def parse_sources(sources: list[tuple[str, bytes]], workers: int | None,
 def pool_size(sources: list[tuple[str, bytes]], workers: int | None) -> int:
     """How many parse processes a batch gets: 1 (parse here) for small batches or one core."""
     wanted = workers if workers is not None else (os.cpu_count() or 1)
-    hcl_bytes = sum(len(d) for p, d in sources if not p.endswith(".json"))
-    if wanted <= 1 or len(sources) < POOL_MIN_FILES or hcl_bytes < POOL_MIN_BYTES:
+    if wanted <= 1 or not _is_batch(sources):
         return 1
     return min(wanted, len(sources))
 
 
+def _is_batch(sources: list[tuple[str, bytes]]) -> bool:
+    """Enough HCL to pay for a process pool, and for making the lean parser (about 60 ms)."""
+    return (len(sources) >= POOL_MIN_FILES
+            and sum(len(d) for p, d in sources if not p.endswith(".json")) >= POOL_MIN_BYTES)
+
+
 def parse_batch(batch: list[tuple[str, bytes]]) -> list[ParsedFile | InputError]:
-    return [parse_source(path, data) for path, data in batch]
+    return [parse_source(path, data, lean=True) for path, data in batch]
 
 
 def _parse_in_pool(sources: list[tuple[str, bytes]], workers: int) -> dict[str, ParsedFile | InputError]:
+    lean_parser()  # made once here: forked workers inherit it
     try:
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
     except (OSError, ValueError, ImportError, NotImplementedError):  # no process support: parse here
