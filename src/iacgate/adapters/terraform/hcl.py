@@ -222,7 +222,7 @@ def lean_parser() -> Lark:
     full = hcl2_parser()
     buffer = io.BytesIO()
     full.save(buffer)
-    saved = pickle.loads(buffer.getvalue())  # noqa: S301 - lark's own serialisation of its own object
+    saved = pickle.loads(buffer.getvalue())  # lark's own serialisation of its own parser
     saved["data"]["options"]["propagate_positions"] = False
     return Lark.load(saved)
 
@@ -340,6 +340,14 @@ def _unescape(raw: str) -> str:
 
 def _edge_token(node: Tree | Token, last: bool) -> Token | None:
     """The first (or last) token of a subtree: where its source text starts (or ends)."""
+    edge = -1 if last else 0
+    step = node
+    while not isinstance(step, Token):  # straight down the edge: the usual case, a few steps
+        if not step.children:
+            break  # an empty subtree on the edge: search the whole subtree
+        step = step.children[edge]
+    else:
+        return step
     pending: list[Any] = [node]
     while pending:
         item = pending.pop()

@@ -1,0 +1,51 @@
+"""The console entry point ends the process itself (no interpreter teardown): output must still be
+complete and exit statuses must be those of ``sys.exit``."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("argument", "status", "stderr"), [
+    ("None", 0, ""), ("0", 0, ""), ("1", 1, ""), ("2", 2, ""), ("'bad usage'", 1, "bad usage\n"),
+])
+def test_end_process_exits_as_sys_exit_would(argument: str, status: int, stderr: str) -> None:
+    done = _run(f"from iacgate.launcher import end_process\nend_process({argument})")
+    assert done.returncode == status
+    assert done.stderr == stderr
+
+
+def test_buffered_output_is_flushed_before_the_process_ends() -> None:
+    # 200 kB without a newline stays in the buffer until flushed: os._exit alone would drop it
+    done = _run("import sys\nfrom iacgate.launcher import end_process\n"
+                "sys.stdout.write('x' * 200_000)\nsys.stderr.write('tail')\nend_process(1)")
+    assert done.returncode == 1
+    assert done.stdout == "x" * 200_000
+    assert done.stderr == "tail"
+
+
+def test_console_entry_keeps_the_gate_exit_codes_and_the_report(tmp_path: Path) -> None:
+    bucket = tmp_path / "main.tf"
+    bucket.write_text('resource "aws_s3_bucket_acl" "a" {\n  bucket = "b"\n  acl    = "public-read"\n}\n'
+                      'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n', encoding="utf-8")
+    launcher = "from iacgate.launcher import main\nimport sys\nsys.argv = ['iacgate'] + sys.argv[1:]\nmain()"
+    blocked = subprocess.run([sys.executable, "-c", launcher, "check", "--no-cache", "-f", "json", str(bucket)],
+                             capture_output=True, text=True, timeout=120)
+    assert blocked.returncode == 1
+    assert '"rule_id": "IG-S3-001"' in blocked.stdout
+    assert blocked.stdout.rstrip().endswith("}")  # the whole JSON report, not a cut one
+    usage = subprocess.run([sys.executable, "-c", launcher, "check", "--format", "nope", str(bucket)],
+                           capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2
+    version = subprocess.run([sys.executable, "-c", launcher, "--version"], capture_output=True, text=True,
+                             timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("iacgate ")
