@@ -526,7 +526,7 @@ def test_module_source_with_a_nul_character_is_reported(tmp_path: Path) -> None:
 
 def test_policy_document_blocks_of_the_wrong_type_do_not_crash() -> None:
     """Found by fuzz/fuzz_plan.py: a plan's policy document data source with odd-typed blocks."""
-    from iacgate.adapters.terraform.evaluate import render_policy_document
+    from iacgate.adapters.terraform.policy_documents import render_policy_document
 
     for statement in ({"condition": 5, "principals": 7}, {"condition": [{"test": ["x"], "variable": "v"}]},
                       {"condition": [{"test": "StringEquals", "variable": {"a": 1}, "values": []}]},
