@@ -49,3 +49,12 @@ def test_console_entry_keeps_the_gate_exit_codes_and_the_report(tmp_path: Path) 
     version = subprocess.run([sys.executable, "-c", launcher, "--version"], capture_output=True, text=True,
                              timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("iacgate ")
+
+
+def test_a_profiler_still_gets_to_write_its_results(tmp_path: Path) -> None:
+    out = tmp_path / "run.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "iacgate", "check",
+                           "--no-cache", str(REPO / "examples" / "terraform")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    assert out.is_file() and out.stat().st_size > 0

@@ -26,7 +26,10 @@ def end_process(code: object) -> None:
     interpreter's teardown. By then the report is written, files are closed and worker processes
     have been joined; what is left is freeing the scan's objects one by one (a large tree's syntax
     trees, resources and models: about a tenth of the run) and a last garbage collection over them,
-    which the operating system does at once when the process ends."""
+    which the operating system does at once when the process ends. Under a profiler or a tracer
+    (cProfile, coverage), which write their results at the interpreter's exit, it exits normally."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
     if code is None:
         status = 0
     elif isinstance(code, int):
