@@ -76,9 +76,9 @@ class Runs:
         self.evaluated: list[str] = []
         original = tf_loader._Loader._evaluate_root
 
-        def counting(loader: tf_loader._Loader, directory: str, files: list[str]) -> None:
+        def counting(loader: tf_loader._Loader, directory: str, files: list[str]) -> object:
             self.evaluated.append(os.path.basename(directory))
-            original(loader, directory, files)
+            return original(loader, directory, files)
 
         monkeypatch.setattr(tf_loader._Loader, "_evaluate_root", counting)
 

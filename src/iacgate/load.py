@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from .discovery import Document, Inputs, display_path, read_bytes
 from .raw import InputError, LoadResult, StackOrigin
@@ -28,6 +28,7 @@ class LoadOptions:
     cache_dir: str | None = None  # parsed-file cache folder; None: no cache
     parse_workers: int | None = None  # Terraform parse processes; None: one per core
     reuse: Reuse | None = None  # stacks (Terraform roots, templates) whose results the caller holds (stack_cache)
+    analyse: Callable[[StackOrigin], Any] | None = None  # Terraform roots: see TerraformOptions.analyse
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
@@ -38,7 +39,7 @@ def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
     tf_options = TerraformOptions(var_files=list(options.var_files), vars=dict(options.vars),
                                   scan_root=options.scan_root or os.getcwd(),
                                   max_file_size=options.max_file_size, cache_dir=options.cache_dir,
-                                  workers=options.parse_workers, reuse=options.reuse)
+                                  workers=options.parse_workers, reuse=options.reuse, analyse=options.analyse)
     return load_terraform(inputs.terraform_dirs, tf_options)
 
 

@@ -100,6 +100,8 @@ class StackOrigin:
     errors: list[InputError]
     files: list[str]
     reused: bool = False  # the caller holds its results; the loader did not evaluate it
+    # the caller's analysis (TerraformOptions.analyse), made in a worker; ``resources`` is then empty
+    analysed: Any = None
 
 
 def error_key(error: InputError) -> tuple[str, str, int | None, str]:

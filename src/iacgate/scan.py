@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from .discovery import discover
 from .findings import Evidence, Finding, ScanReport, Subject
 from .load import LoadOptions, load_inputs
 from .model import AccountPublicAccessBlock, Bucket, Model
-from .raw import InputError, LoadResult, RawResource, distinct_errors
+from .raw import InputError, LoadResult, RawResource, StackOrigin, distinct_errors
 
 if TYPE_CHECKING:
     from .baseline import Baseline
@@ -155,7 +156,8 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
     rules, rule_errors = load_rules(options.policies, cache_dir=options.load.cache_dir)
     rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
     cache = _stack_cache(options, rules)
-    load_options = options.load if cache is None else dataclasses.replace(options.load, reuse=cache.take)
+    load_options = dataclasses.replace(options.load, reuse=cache.take if cache is not None else None,
+                                       analyse=functools.partial(analysed_origin, options=options, rules=rules))
     with _collector_skips_existing_objects():
         with collector_paused():  # loading makes millions of objects and next to no garbage cycles
             loaded = load(paths, load_options)
@@ -217,23 +219,30 @@ def prior_state_findings(stacks: AnalysedStacks, options: ScanOptions, rules: li
                                           lambda found: evaluate(rules, found, options.rule_params))]
 
 
-def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule],
-                     cache: StackCache) -> list[StackFindings]:
-    """Each stack the loader could state the making of: taken from the cache, or analysed here and
-    stored for the next run."""
+def analysed_origin(origin: StackOrigin, options: ScanOptions, rules: list[Rule]) -> StackFindings:
+    """One stack the loader could state the making of, through model, analysis and rules (here, or in
+    the loader's worker that evaluated it)."""
     from .stack_cache import StackFindings
     from .suppressions import meta_by_subject
 
+    analysed = stack_findings(origin.resources, options.account_blocks, rules, options.rule_params,
+                              settle=gc.freeze)
+    return StackFindings(analysed.findings, meta_by_subject(analysed.subjects), origin.errors,
+                         analysed.errors, origin.files, sum(1 for r in origin.resources if r.mode == "managed"))
+
+
+def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule],
+                     cache: StackCache | None) -> list[StackFindings]:
+    """Each stack the loader could state the making of: taken from the cache, analysed by the loader's
+    worker, or analysed here; stored for the next run."""
     out = []
     for origin in loaded.stacks:
-        if origin.reused:
+        if origin.reused and cache is not None:
             out.append(cache.taken[origin.key])
             continue
-        analysed = stack_findings(origin.resources, options.account_blocks, rules, options.rule_params,
-                                  settle=gc.freeze)
-        found = StackFindings(analysed.findings, meta_by_subject(analysed.subjects), origin.errors,
-                              analysed.errors, origin.files, sum(1 for r in origin.resources if r.mode == "managed"))
-        cache.put(origin.key, origin.reads, found)
+        found = origin.analysed if origin.analysed is not None else analysed_origin(origin, options, rules)
+        if cache is not None:
+            cache.put(origin.key, origin.reads, found)
         out.append(found)
     return out
 
@@ -260,7 +269,7 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     from .gate import GateOptions, apply_gate, classify_changes
     from .suppressions import apply_suppressions, meta_by_subject
 
-    by_origin = _origin_findings(loaded, options, rules, cache) if cache is not None else []
+    by_origin = _origin_findings(loaded, options, rules, cache)
     in_origins = {id(r) for origin in loaded.stacks for r in origin.resources}
     rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
     analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, settle=gc.freeze)

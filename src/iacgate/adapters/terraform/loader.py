@@ -17,8 +17,9 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...raw import (
     InputError,
@@ -77,6 +78,10 @@ class TerraformOptions:
     cache_dir: str | None = None                            # parse cache folder; None: no cache
     workers: int | None = None                              # parse processes; None: one per core
     reuse: Reuse | None = None                              # roots whose results the caller already holds
+    # The caller's analysis of one evaluated root. When given, a tree of many roots is evaluated and
+    # analysed in worker processes, and those roots come back with their analysis
+    # (``StackOrigin.analysed``) instead of their resources.
+    analyse: Callable[[StackOrigin], Any] | None = None
 
 
 # Above these, parsing is spread over a process pool (starting workers costs more than tiny inputs).
@@ -232,8 +237,7 @@ class _Loader:
         for path in self.options.var_files:
             if path not in self.var_files:
                 self._read_var_file(path)
-        for root in fresh:
-            self._evaluate_root(dirs.get(root, root), module_dirs.get(dirs.get(root, root), []))
+        self._evaluate_roots([(dirs.get(root, root), module_dirs.get(dirs.get(root, root), [])) for root in fresh])
         # variable files outside the root folders (in module folders, or given with --var-file)
         in_roots = {f for root in roots for f in self.scanned.get(root, ())}
         self._emit_var_files([p for p in self.var_files if p not in in_roots], self._applied(module_dirs))
@@ -330,7 +334,50 @@ class _Loader:
                            "scan_root": options.scan_root, "max_file_size": options.max_file_size},
                           sort_keys=True)
 
-    def _evaluate_root(self, directory: str, files: list[str]) -> None:
+    def _evaluate_roots(self, roots: list[tuple[str, list[str]]]) -> None:
+        """Evaluate the roots here, or, for many roots when the caller analyses them, in forked
+        worker processes that evaluate and analyse a share of them each (the whole tree is parsed
+        by then: they inherit it). The load result is the same either way, save that those roots'
+        resources stay in the workers and their analysis comes back instead."""
+        workers = _root_workers(roots, self.options, self.sources)
+        if workers <= 1:
+            for directory, files in roots:
+                self._record(self._evaluate_root(directory, files))
+            return
+        try:
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                                           initializer=_adopt_loader, initargs=(self,))
+        except (OSError, ValueError, ImportError, NotImplementedError):  # no process support
+            for directory, files in roots:
+                self._record(self._evaluate_root(directory, files))
+            return
+        count = workers * 4  # interleaved shares: roots differ in size
+        shares = [list(range(first, len(roots), count)) for first in range(min(count, len(roots)))]
+        outcomes: dict[int, _RootOutcome] = {}
+        with executor, collector_paused():
+            futures = [(share, executor.submit(_evaluate_and_analyse, [roots[i] for i in share]))
+                       for share in shares]
+            for share, future in futures:
+                try:
+                    outcomes.update(zip(share, future.result()))
+                except Exception as exc:  # noqa: BLE001 - a worker that died or could not answer
+                    reason = ("the evaluation process stopped unexpectedly (out of memory or killed?)"
+                              if isinstance(exc, BrokenProcessPool) else
+                              f"the evaluation process failed ({type(exc).__name__})")
+                    outcomes.update((i, _RootOutcome([InputError(roots[i][0], f"root module not analysed: {reason}")],
+                                                     [], None)) for i in share)
+        for position in range(len(roots)):
+            self._record(outcomes[position])
+
+    def _record(self, outcome: _RootOutcome) -> None:
+        reported = {error_key(e) for e in self.result.errors}
+        self.result.errors.extend(e for e in outcome.errors if error_key(e) not in reported)
+        self.result.files.extend(outcome.files)
+        if outcome.origin is not None:
+            self.result.stacks.append(outcome.origin)
+
+    def _evaluate_root(self, directory: str, files: list[str]) -> _RootOutcome:
+        """One root's resources (added to the load result) and what else it makes, for ``_record``."""
         self.session = self._new_session()
         self.root = _RootState(self.session.reads)
         module = self._module(directory)
@@ -352,13 +399,12 @@ class _Loader:
             for resource in self.result.resources[first:]:
                 resource.stack = module.dir  # everything a root instantiates deploys together
         errors = distinct_errors(self.root.errors + self.session.errors)
-        reported = {error_key(e) for e in self.result.errors}
-        self.result.errors.extend(e for e in errors if error_key(e) not in reported)
-        self.result.files.extend(self.root.files)
-        if self.options.reuse is not None and module is not None:
-            self.result.stacks.append(StackOrigin(
+        origin = None
+        if (self.options.reuse is not None or self.options.analyse is not None) and module is not None:
+            origin = StackOrigin(
                 stack=module.dir, key=self._root_key(os.path.normpath(directory)), reads=self.root.reads.frozen(),
-                resources=self.result.resources[first:], errors=errors, files=list(dict.fromkeys(self.root.files))))
+                resources=self.result.resources[first:], errors=errors, files=list(dict.fromkeys(self.root.files)))
+        return _RootOutcome(errors, list(self.root.files), origin)
 
     def _applied(self, module_dirs: dict[str, list[str]]) -> set[str]:
         applied: set[str] = set(self.options.var_files)
@@ -674,6 +720,55 @@ def _pool_context() -> Any:
     import multiprocessing
 
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+@dataclass
+class _RootOutcome:
+    errors: list[InputError]
+    files: list[str]
+    origin: StackOrigin | None
+
+
+# Below these, evaluating the roots here costs less than starting workers for them.
+ROOT_POOL_MIN_ROOTS = 4
+ROOT_POOL_MIN_BYTES = POOL_MIN_BYTES
+
+
+def _root_workers(roots: list[tuple[str, list[str]]], options: TerraformOptions,
+                  sources: dict[str, bytes | InputError]) -> int:
+    """How many processes evaluate and analyse the roots: 1 (here) unless the caller analyses them,
+    there are enough of them, and workers can be forked (they inherit the parsed tree)."""
+    if options.analyse is None or len(roots) < ROOT_POOL_MIN_ROOTS or not sys.platform.startswith("linux"):
+        return 1
+    wanted = options.workers if options.workers is not None else (os.cpu_count() or 1)
+    size = sum(len(data) for data in sources.values() if isinstance(data, bytes))
+    if wanted <= 1 or size < ROOT_POOL_MIN_BYTES:
+        return 1
+    return min(wanted, len(roots))
+
+
+_adopted: list[_Loader] = []  # in a root worker: the loader it was forked from
+
+
+def _adopt_loader(loader: _Loader) -> None:
+    loader.options = dataclasses.replace(loader.options, workers=1)  # a file read late is parsed here
+    _adopted[:] = [loader]
+
+
+def _evaluate_and_analyse(roots: list[tuple[str, list[str]]]) -> list[_RootOutcome]:
+    """In a root worker: each root evaluated, then analysed by the caller's function; the analysis
+    goes back to the parent in place of the resources."""
+    loader = _adopted[0]
+    analyse = loader.options.analyse
+    assert analyse is not None
+    out = []
+    for directory, files in roots:
+        outcome = loader._evaluate_root(directory, files)
+        if outcome.origin is not None:
+            outcome.origin.analysed = analyse(outcome.origin)
+            outcome.origin.resources = []
+        out.append(outcome)
+    return out
 
 
 def _open_cache(cache_dir: str | None) -> ParseCache | None:
