@@ -59,20 +59,30 @@ def _load_plan(path: str, text: list[bytes | str]) -> LoadResult | None:
     ``text`` is a one-item holder the input is taken out of once decoded, so a big plan's text and
     the parts of its tree loading never reads are freed before its resources are built."""
     from .adapters.plan.loader import (
+        NotStreamable,
         decode_plan,
         load_plan,
+        load_plan_text,
         looks_like_plan,
         without_unread_parts,
     )
 
-    plan, error = decode_plan(path, text[0])
-    if error is not None:
-        return LoadResult(errors=[error], files=[path])
-    if not looks_like_plan(plan):
-        return None
-    text.clear()
-    plan = without_unread_parts(plan)
-    result = load_plan(path, plan)
+    try:
+        result = load_plan_text(path, text)
+    except NotStreamable:
+        result = None  # decoded whole, below (outside the handler, which would keep the reader's frames)
+    else:
+        if result is None:
+            return None
+    if result is None:
+        plan, error = decode_plan(path, text[0])
+        if error is not None:
+            return LoadResult(errors=[error], files=[path])
+        if not looks_like_plan(plan):
+            return None
+        text.clear()
+        plan = without_unread_parts(plan)
+        result = load_plan(path, plan)
     for resource in result.resources:
         resource.stack = resource.stack or path
     if path not in result.files:

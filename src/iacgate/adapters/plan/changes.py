@@ -29,9 +29,28 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+class _AfterApply(Unknown):
+    """An :class:`Unknown` leaf of a planned value whose reason (``aws_s3_bucket.b.arn is known only
+    after apply``) is written when it is read: a big plan holds hundreds of thousands of these leaves
+    and most reasons are never read. It equals, hashes and pickles as the plain Unknown would."""
+
+    __slots__ = ("_address", "_path")
+
+    def __init__(self, address: str, path: str) -> None:  # the reason is a property: no Unknown.__init__
+        self._address = address
+        self._path = path
+        self.shape = None
+        self.derived_from = ()
+
+    @property  # type: ignore[override]
+    def reason(self) -> str:
+        address, path = self._address, self._path
+        subject = address if not path else f"{address}{path}" if path.startswith("[") else f"{address}.{path}"
+        return f"{subject} is known only after apply"
+
+
 def _unknown_leaf(address: str, path: str) -> Unknown:
-    subject = address if not path else f"{address}{path}" if path.startswith("[") else f"{address}.{path}"
-    return Unknown(f"{subject} is known only after apply")
+    return _AfterApply(address, path)
 
 
 def _strip_indices(path: str) -> str:

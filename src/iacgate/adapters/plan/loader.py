@@ -10,7 +10,7 @@ Root variables, provider configurations and root outputs are emitted too.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ...raw import InputError, LoadResult, RawResource
 from ...collector import collector_paused
@@ -18,6 +18,7 @@ from ...values import Unknown, Unresolved
 from .changes import has_unknown, merge_unknown, note_derivations, planned_attrs, sensitive_paths
 from .references import (ConfigModule, Instance, Resolver, format_module, index_configuration,
                          is_expression, parse_module_address)
+from .stream import NotStreamable, read_plan
 
 SUPPORTED_MAJOR_VERSIONS = ("0", "1")
 SOURCE_KIND = "plan"
@@ -89,8 +90,44 @@ def without_unread_parts(plan: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def load_plan(path: str, plan: dict) -> LoadResult:
-    """Raw resources of a decoded plan, or the InputErrors that explain why it cannot be gated."""
+def load_plan_text(path: str, holder: list[bytes | str]) -> LoadResult | None:
+    """Raw resources of the plan whose JSON text is ``holder``'s one item, read a piece at a time
+    (:mod:`.stream`): each change becomes a resource as soon as it is decoded, and the parts loading
+    never reads are dropped as they are read. The text is taken out of ``holder`` once read; None
+    (the text left in place) when it is JSON but not a plan. Raises :class:`NotStreamable` (the text
+    left in place) when the text has to be decoded whole: the result is then what
+    :func:`decode_plan` and :func:`load_plan` make of it."""
+    entries: list[tuple[Instance, RawResource, bool]] = []
+    errors: list[InputError] = []
+
+    def take_changes(changes: Iterator[Any]) -> None:
+        entries.extend(_change_entries(path, changes, errors, too_deep=_raise))
+
+    text = holder[0]
+    if not isinstance(text, str):
+        raise NotStreamable("bytes are decoded whole")
+    with collector_paused():
+        plan = read_plan(text, take_changes)
+    del text
+    if not looks_like_plan(plan):
+        return None
+    holder.clear()
+    return load_plan(path, plan, (entries, errors))
+
+
+def _raise(error: RecursionError) -> None:
+    # How deep a value can be walked depends on the stack below the walk: a value too deep here is
+    # left to the whole decode, which reports it as it always has.
+    raise NotStreamable("values nested too deeply") from error
+
+
+ChangeEntries = tuple[list[tuple[Instance, RawResource, bool]], list[InputError]]
+
+
+def load_plan(path: str, plan: dict, changes: ChangeEntries | None = None) -> LoadResult:
+    """Raw resources of a decoded plan, or the InputErrors that explain why it cannot be gated.
+    ``changes``: the resources of its ``resource_changes`` and the errors met making them, when
+    they were made as the plan was read (``plan`` then holds an empty list there)."""
     result = LoadResult(files=[path])
     if not looks_like_plan(plan):
         result.errors.append(InputError(
@@ -102,7 +139,7 @@ def load_plan(path: str, plan: dict) -> LoadResult:
         result.errors.append(header_error)
         return result
     with collector_paused():
-        _load(path, plan, result)
+        _load(path, plan, result, changes)
     return result
 
 
@@ -126,10 +163,13 @@ def _check_header(path: str, plan: dict[str, Any]) -> InputError | None:
     return None
 
 
-def _load(path: str, plan: dict[str, Any], result: LoadResult) -> None:
+def _load(path: str, plan: dict[str, Any], result: LoadResult, read: ChangeEntries | None) -> None:
     modules = index_configuration(plan.get("configuration"))
     changes = plan.get("resource_changes")
-    if isinstance(changes, list):
+    if read is not None:
+        entries, entry_errors = read
+        result.errors.extend(entry_errors)
+    elif isinstance(changes, list):
         entries = list(_change_entries(path, changes, result.errors))
     else:
         if "resource_changes" in plan:
@@ -145,6 +185,8 @@ def _load(path: str, plan: dict[str, Any], result: LoadResult) -> None:
             path, f"{len(deferred)} resource change(s) were deferred by Terraform and are not in this "
                   "plan; they were not analysed", kind="warning"))
     resolver = Resolver(modules, (instance for instance, _, _ in entries))
+    written: dict[int, tuple[frozenset[str], dict[str, frozenset[str]]]] = {}  # by id of a configuration
+    shared: dict[Any, Any] = {}  # one object for equal key sets, for equal block key maps
     for instance, resource, holds_unknown in entries:
         try:
             resource.refs = resolver.resource_refs(instance)
@@ -156,10 +198,14 @@ def _load(path: str, plan: dict[str, Any], result: LoadResult) -> None:
         config = resolver.config_of(instance)
         if config is not None:
             # Which arguments the configuration writes: a computed argument the configuration does
-            # not set shows as unknown in the plan, which means "not configured here".
-            expressions = _dict(config.get("expressions"))
-            resource.meta["config_keys"] = frozenset(expressions)
-            resource.meta["config_blocks"] = _block_keys(expressions)
+            # not set shows as unknown in the plan, which means "not configured here". The instances
+            # of one configuration share them.
+            if id(config) not in written:
+                expressions = _dict(config.get("expressions"))
+                keys, blocks = frozenset(expressions), _block_keys(expressions)
+                written[id(config)] = (shared.setdefault(keys, keys),
+                                       shared.setdefault(frozenset(blocks.items()), blocks))
+            resource.meta["config_keys"], resource.meta["config_blocks"] = written[id(config)]
         if instance.module:
             resource.meta["module_source"] = resolver.module_sources(instance.module_path)
         result.resources.append(resource)
@@ -216,9 +262,11 @@ def _module_prefix(address: str, mode: str, resource_type: str, name: str) -> st
     return ""
 
 
-def _change_entries(path: str, changes: list[Any],
-                    errors: list[InputError]) -> Iterator[tuple[Instance, RawResource, bool]]:
-    """Each change as a resource, and whether its attributes hold a value known only after apply."""
+def _change_entries(path: str, changes: Iterable[Any], errors: list[InputError],
+                    too_deep: Callable[[RecursionError], None] | None = None,
+                    ) -> Iterator[tuple[Instance, RawResource, bool]]:
+    """Each change as a resource, and whether its attributes hold a value known only after apply.
+    A change whose values are nested too deeply to read is an input error, unless ``too_deep`` raises."""
     for position, entry in enumerate(changes):
         identity = _identity(path, entry, f"resource_changes[{position}]", errors)
         if identity is None:
@@ -244,7 +292,9 @@ def _change_entries(path: str, changes: list[Any],
                 *sensitive_paths(change.get("after_sensitive"), change.get("after")),
                 *sensitive_paths(change.get("before_sensitive"), before))))
             before = _shared_if_equal(before, attrs, actions, holds_unknown)
-        except RecursionError:
+        except RecursionError as exc:
+            if too_deep is not None:
+                too_deep(exc)
             errors.append(InputError(path, f"{address}: values are nested too deeply to read"))
             continue
         for key in ("previous_address", "action_reason", "deposed", "provider_name"):
@@ -254,7 +304,10 @@ def _change_entries(path: str, changes: list[Any],
             address=address, type=resource_type, name=name, source_kind=SOURCE_KIND, file=path,
             attrs=attrs, mode=mode, module=format_module(module), index=index, actions=actions,
             before=before, sensitive_paths=sensitive, meta=meta)
-        yield Instance(address, module, _config_address(mode, resource_type, name), index), resource, holds_unknown
+        config_address = _config_address(mode, resource_type, name)
+        if config_address == address:  # a root module resource without count or for_each: one string
+            config_address = address
+        yield Instance(address, module, config_address, index), resource, holds_unknown
 
 
 def _shared_if_equal(before: dict[str, Any] | None, attrs: dict[str, Any], actions: tuple[str, ...],
