@@ -192,18 +192,17 @@ def _rule_params(items: list[str], config: dict) -> dict:  # type: ignore[type-a
 
 
 def _write_report(report, targets: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
-    from .report import render
+    from .report import write
 
     wrote_stdout = False
     for fmt, target in targets:
-        text = render(report, fmt, color=target is None and sys.stdout.isatty())
         if target is None:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            write(report, fmt, sys.stdout, color=sys.stdout.isatty(), final_newline=True)
             wrote_stdout = True
             continue
         try:
             with open(target, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                write(report, fmt, fh)
         except OSError as exc:
             _usage(f"cannot write {target}: {exc.strerror}")
     if not wrote_stdout:

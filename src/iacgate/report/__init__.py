@@ -29,6 +29,19 @@ def render(report: ScanReport, fmt: str, *, color: bool = False) -> str:
     return module.render(report)
 
 
+def write(report: ScanReport, fmt: str, stream: TextIO, *, color: bool = False,
+          final_newline: bool = False) -> None:
+    """The report in one format written to ``stream`` (with a final newline added when asked and
+    missing). The JSON report is written as it is encoded, never held whole."""
+    if fmt == "json":
+        from .json_report import write as write_json
+
+        write_json(report, stream)  # its text ends with a newline
+        return
+    text = render(report, fmt, color=color)
+    stream.write(text + "\n" if final_newline and not text.endswith("\n") else text)
+
+
 def parse_output_spec(spec: str) -> tuple[str, str]:
     """``"sarif=results.sarif"`` -> ``("sarif", "results.sarif")``."""
     fmt, sep, path = spec.partition("=")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TextIO
 
 from ..collector import collector_paused
 from ..findings import SEVERITIES, Finding, ScanReport, severity_rank
@@ -141,32 +141,53 @@ def dumps(data: dict[str, Any]) -> str:
     """The report indented, with each finding and error on one line of its own: as easy to read
     and to grep as full indentation, and encoded by the C encoder (``indent`` makes ``json`` fall
     back to pure Python, several times slower on reports of thousands of findings). The text is
-    joined once from its lines (for a big report, each extra copy of the text is tens of MB), and
-    findings and errors given as iterators are encoded one at a time, so their data is never all
-    alive at once."""
-    chunks = ["{\n"]
+    joined once from its pieces (for a big report, each extra copy of the text is tens of MB)."""
+    return "".join(_pieces(data))
+
+
+def _pieces(data: dict[str, Any]) -> Iterator[str]:
+    """The text of :func:`dumps` in pieces; findings and errors given as iterators are encoded one
+    at a time, so their data is never all alive at once."""
+    yield "{\n"
     for position, (key, value) in enumerate(data.items()):
-        chunks.append(",\n  " if position else "  ")
-        chunks.append(json.dumps(key))
-        chunks.append(": ")
+        yield ",\n  " if position else "  "
+        yield json.dumps(key)
+        yield ": "
         if key in _ITEM_LISTS and isinstance(value, (list, Iterator)):
-            _item_lines(value, chunks)
+            yield from _item_lines(value)
         else:
-            chunks.append(json.dumps(value, indent=2).replace("\n", "\n  "))
-    chunks.append("\n}\n")
-    return "".join(chunks)
+            yield json.dumps(value, indent=2).replace("\n", "\n  ")
+    yield "\n}\n"
 
 
-def _item_lines(items: Iterable[Any], chunks: list[str]) -> None:
-    """``[\n    ITEM,\n    ITEM\n  ]`` (``[]`` when there are none) appended to ``chunks``."""
+def _item_lines(items: Iterable[Any]) -> Iterator[str]:
+    """``[\n    ITEM,\n    ITEM\n  ]`` (``[]`` when there are none) in pieces."""
     opened = False
     for item in items:
-        chunks.append(",\n    " if opened else "[\n    ")
-        chunks.append(json.dumps(item))
+        yield ",\n    " if opened else "[\n    "
+        yield json.dumps(item)
         opened = True
-    chunks.append("\n  ]" if opened else "[]")
+    yield "\n  ]" if opened else "[]"
 
 
 def render(report: ScanReport) -> str:
     with collector_paused():
         return dumps(_report_data(report))
+
+
+_WRITE_CHARS = 1 << 20
+
+
+def write(report: ScanReport, stream: TextIO) -> None:
+    """The text of :func:`render` written to ``stream`` as it is encoded, about a megabyte at a
+    time: the report of a big plan (tens of MB) never exists whole, nor encoded whole."""
+    with collector_paused():
+        pending: list[str] = []
+        size = 0
+        for piece in _pieces(_report_data(report)):
+            pending.append(piece)
+            size += len(piece)
+            if size >= _WRITE_CHARS:
+                stream.write("".join(pending))
+                pending, size = [], 0
+        stream.write("".join(pending))
