@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_tf_support import scan
 
+from iacgate import workers
 from iacgate.adapters.terraform import loader as tf_loader
 from iacgate.adapters.terraform.loader import (
     HCL_MAX_BYTES,
@@ -103,7 +104,7 @@ def test_spawned_workers_give_the_same_results(tmp_path: Path, small_pool_thresh
     write_stack(tmp_path / "stack", files=3, buckets_per_file=2)
     sources = [(str(p), p.read_bytes()) for p in sorted((tmp_path / "stack").glob("*.tf"))]
     serial = parse_sources(sources, 1, None)
-    monkeypatch.setattr(tf_loader, "_pool_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(workers, "pool_context", lambda: multiprocessing.get_context("spawn"))
     assert parse_sources(sources, 2, None) == serial
 
 

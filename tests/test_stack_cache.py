@@ -229,7 +229,7 @@ def test_entries_admit_only_finding_types(tmp_path: Path) -> None:
     entry = cache._entry("k")
     entry.parent.mkdir(parents=True)
     entry.write_bytes(foreign)
-    assert cache.take("k", lambda reads: True) is False
+    assert cache.take("k", lambda reads: True) is None
 
 
 TEMPLATE = """\

@@ -120,8 +120,9 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
     )
 
     key = _template_key(doc, text, options)
-    if options.reuse is not None and options.reuse(key, lambda reads: True):
-        return LoadResult(stacks=[StackOrigin(doc.path, key, (), [], [], [], reused=True)])
+    held = options.reuse(key, lambda reads: True) if options.reuse is not None else None
+    if held is not None:
+        return LoadResult(stacks=[StackOrigin(doc.path, key, (), [], [], [], reused=True, analysed=held)])
     parsed, error = parse_document(doc.path, text)
     if error is not None:
         if doc.explicit or "AWSTemplateFormatVersion" in text or "AWS::" in text:
@@ -138,7 +139,7 @@ def _load_document(doc: Document, options: LoadOptions) -> LoadResult:
         resource.stack = resource.stack or doc.path
     if doc.path not in result.files:
         result.files.append(doc.path)
-    if options.reuse is not None:
+    if options.reuse is not None or options.analyse is not None:
         result.stacks.append(StackOrigin(doc.path, key, (), result.resources, list(result.errors),
                                          list(result.files)))
     return result
@@ -155,8 +156,8 @@ def _template_key(doc: Document, text: str, options: LoadOptions) -> str:
 def load_inputs(inputs: Inputs, options: LoadOptions) -> LoadResult:
     result = LoadResult(errors=list(inputs.errors))
     result.extend(_load_terraform(inputs, options))
-    for doc in inputs.documents:
-        result.extend(_load_document(doc, options))
+    for loaded in _load_documents(inputs.documents, options):
+        result.extend(loaded)
     if inputs.stdin:
         data = sys.stdin.buffer.read(options.max_file_size + 1)
         if len(data) > options.max_file_size:
@@ -170,3 +171,108 @@ def load_inputs(inputs: Inputs, options: LoadOptions) -> LoadResult:
                 result.extend(plan)
     result.files = list(dict.fromkeys(display_path(f) if f != STDIN_NAME else f for f in result.files))
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Many templates: loaded and analysed in worker processes
+
+# Below these, loading the templates here costs less than starting workers for them.
+DOCUMENT_POOL_MIN_FILES = 8
+DOCUMENT_POOL_MIN_BYTES = 256 * 1024
+
+
+def _load_documents(docs: list[Document], options: LoadOptions) -> list[LoadResult]:
+    """Each document's load result, in order. When the caller analyses stacks (``options.analyse``)
+    and the templates are many, they are read, loaded and analysed in forked worker processes, a
+    share each; a template then comes back as its analysis (``StackOrigin.analysed``) instead of its
+    resources. Plans (a plan's resources are one stack, read whole) are loaded here."""
+    pooled = [i for i, doc in enumerate(docs) if not _may_be_plan(doc)]
+    workers = _document_workers([docs[i] for i in pooled], options)
+    if workers <= 1:
+        return [_load_document(doc, options) for doc in docs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import workers as workers_pool
+    from .adapters.cloudformation import loader as cfn_loader
+    from .collector import collector_paused
+
+    assert cfn_loader  # imported once, here: the workers inherit it
+
+    try:
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context(),
+                                       initializer=_adopt_options, initargs=(options,))
+    except (OSError, ValueError, ImportError, NotImplementedError):  # no process support
+        return [_load_document(doc, options) for doc in docs]
+    count = workers * 4  # interleaved shares: templates differ in size
+    shares = [[(i, docs[i]) for i in pooled[first::count]] for first in range(min(count, len(pooled)))]
+    out: dict[int, LoadResult] = {}
+    with executor, collector_paused():
+        for share, outcome in workers_pool.outcomes_in_order(executor, _load_and_analyse, shares):
+            if isinstance(outcome, Exception):
+                reason = workers_pool.failure(outcome, "template")
+                outcome = [LoadResult(errors=[InputError(doc.path, f"not analysed: {reason}")], files=[doc.path])
+                           for _, doc in share]
+            out.update(zip((i for i, _ in share), outcome))
+    for i, doc in enumerate(docs):  # plans, here
+        if i not in out:
+            out[i] = _load_document(doc, options)
+    return [out[i] for i in range(len(docs))]
+
+
+def _may_be_plan(doc: Document) -> bool:
+    """Whether a file may be a plan: it holds the marker ``_load_document`` looks for near its start
+    or end (with room for multi-byte characters). Either way the same function loads it; this only
+    keeps plans, whose resources are one big stack, out of the template workers."""
+    try:
+        with open(doc.path, "rb") as handle:
+            head = handle.read(4 * 4096)
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 4 * 65536))
+            tail = handle.read()
+    except OSError:
+        return False  # a worker reports it
+    return b'"format_version"' in head or b'"format_version"' in tail
+
+
+def _document_workers(docs: list[Document], options: LoadOptions) -> int:
+    from .workers import can_fork
+
+    if options.analyse is None or len(docs) < DOCUMENT_POOL_MIN_FILES or not can_fork():
+        return 1
+    wanted = options.parse_workers if options.parse_workers is not None else (os.cpu_count() or 1)
+    if wanted <= 1:
+        return 1
+    size = 0
+    for doc in docs:
+        try:
+            size += os.path.getsize(doc.path)
+        except OSError:
+            continue
+    return 1 if size < DOCUMENT_POOL_MIN_BYTES else min(wanted, len(docs))
+
+
+_adopted: list[LoadOptions] = []  # in a template worker: the options of the run it was forked from
+
+
+def _adopt_options(options: LoadOptions) -> None:
+    _adopted[:] = [options]
+
+
+def _load_and_analyse(docs: list[tuple[int, Document]]) -> list[LoadResult]:
+    """In a template worker: each document loaded, and each stack the loader could state the making
+    of analysed by the caller's function; the analysis goes back in place of the resources."""
+    options = _adopted[0]
+    analyse = options.analyse
+    assert analyse is not None
+    out = []
+    for _, doc in docs:
+        result = _load_document(doc, options)
+        for origin in result.stacks:
+            if origin.reused:
+                continue
+            made = {id(r) for r in origin.resources}
+            origin.analysed = analyse(origin)
+            origin.resources = []
+            result.resources = [r for r in result.resources if id(r) not in made]
+        out.append(result)
+    return out

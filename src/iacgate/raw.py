@@ -100,7 +100,8 @@ class StackOrigin:
     errors: list[InputError]
     files: list[str]
     reused: bool = False  # the caller holds its results; the loader did not evaluate it
-    # the caller's analysis (TerraformOptions.analyse), made in a worker; ``resources`` is then empty
+    # the caller's results: those it held (``reused``), or its analysis made in a worker process
+    # (``LoadOptions.analyse``); ``resources`` is then empty
     analysed: Any = None
 
 

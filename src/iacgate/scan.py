@@ -237,8 +237,8 @@ def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule]
     worker, or analysed here; stored for the next run."""
     out = []
     for origin in loaded.stacks:
-        if origin.reused and cache is not None:
-            out.append(cache.taken[origin.key])
+        if origin.reused:
+            out.append(origin.analysed)
             continue
         found = origin.analysed if origin.analysed is not None else analysed_origin(origin, options, rules)
         if cache is not None:

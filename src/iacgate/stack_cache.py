@@ -90,7 +90,6 @@ class StackCache:
     def __init__(self, root: str, settings: Sequence[Any]) -> None:
         self.folder = Path(root) / CACHE_SUBDIR
         self.settings = settings
-        self.taken: dict[str, StackFindings] = {}
         self._writable = True
 
     @functools.cached_property
@@ -101,26 +100,25 @@ class StackCache:
         name = hashlib.sha256(f"{self.salt}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()
         return self.folder / name[:2] / f"{name}.pickle"
 
-    def take(self, key: str, still_valid: Callable[[Sequence[Entry]], bool]) -> bool:
-        """Whether an entry for ``key`` exists, decodes and its read log still holds; then its
-        findings are kept in ``taken``."""
+    def take(self, key: str, still_valid: Callable[[Sequence[Entry]], bool]) -> StackFindings | None:
+        """The findings stored for ``key`` when the entry exists, decodes and its read log still
+        holds; else None."""
         try:
             with open(self._entry(key), "rb") as handle:
                 payload = handle.read()
         except OSError:
-            return False
+            return None
         try:
             with collector_paused():
                 reads, found = _EntryUnpickler(io.BytesIO(payload)).load()
         except Exception:  # noqa: BLE001 - a corrupt, truncated or foreign entry is a miss
-            return False
+            return None
         if not isinstance(found, StackFindings) or not isinstance(reads, tuple):
-            return False
+            return None
         if not still_valid(reads):
-            return False
+            return None
         found.reused = True
-        self.taken[key] = found
-        return True
+        return found
 
     def put(self, key: str, reads: tuple[Entry, ...], found: StackFindings) -> None:
         """Store ``found``; a cache that cannot be written is skipped silently (it is only a speed-up)."""

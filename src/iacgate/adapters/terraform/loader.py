@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -30,6 +28,7 @@ from ...raw import (
     error_key,
 )
 from ...values import Unknown, Unresolved
+from ... import workers as workers_pool
 from ...collector import collector_paused
 from .evaluate import (
     MAX_MODULE_DEPTH,
@@ -301,10 +300,11 @@ class _Loader:
         if reuse is None:
             return False
         key = self._root_key(root)
-        if not reuse(key, lambda entries: unchanged(entries, self._state_now)):
+        held = reuse(key, lambda entries: unchanged(entries, self._state_now))
+        if held is None:
             return False
         self.result.stacks.append(StackOrigin(stack=root, key=key, reads=(), resources=[], errors=[], files=[],
-                                              reused=True))
+                                              reused=True, analysed=held))
         return True
 
     def _state_now(self, kind: str, path: str) -> str:
@@ -345,29 +345,24 @@ class _Loader:
                 self._record(self._evaluate_root(directory, files))
             return
         try:
-            executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context(),
                                            initializer=_adopt_loader, initargs=(self,))
         except (OSError, ValueError, ImportError, NotImplementedError):  # no process support
             for directory, files in roots:
                 self._record(self._evaluate_root(directory, files))
             return
         count = workers * 4  # interleaved shares: roots differ in size
-        shares = [list(range(first, len(roots), count)) for first in range(min(count, len(roots)))]
-        outcomes: dict[int, _RootOutcome] = {}
+        shares = [roots[first::count] for first in range(min(count, len(roots)))]
+        outcomes: dict[str, _RootOutcome] = {}
         with executor, collector_paused():
-            futures = [(share, executor.submit(_evaluate_and_analyse, [roots[i] for i in share]))
-                       for share in shares]
-            for share, future in futures:
-                try:
-                    outcomes.update(zip(share, future.result()))
-                except Exception as exc:  # noqa: BLE001 - a worker that died or could not answer
-                    reason = ("the evaluation process stopped unexpectedly (out of memory or killed?)"
-                              if isinstance(exc, BrokenProcessPool) else
-                              f"the evaluation process failed ({type(exc).__name__})")
-                    outcomes.update((i, _RootOutcome([InputError(roots[i][0], f"root module not analysed: {reason}")],
-                                                     [], None)) for i in share)
-        for position in range(len(roots)):
-            self._record(outcomes[position])
+            for share, outcome in workers_pool.outcomes_in_order(executor, _evaluate_and_analyse, shares):
+                if isinstance(outcome, Exception):
+                    reason = workers_pool.failure(outcome, "evaluation")
+                    outcome = [_RootOutcome([InputError(directory, f"root module not analysed: {reason}")], [], None)
+                               for directory, _ in share]
+                outcomes.update(zip((directory for directory, _ in share), outcome))
+        for directory, _ in roots:
+            self._record(outcomes[directory])
 
     def _record(self, outcome: _RootOutcome) -> None:
         reported = {error_key(e) for e in self.result.errors}
@@ -690,21 +685,17 @@ def parse_batch(batch: list[tuple[str, bytes]]) -> list[ParsedFile | InputError]
 def _parse_in_pool(sources: list[tuple[str, bytes]], workers: int) -> dict[str, ParsedFile | InputError]:
     lean_parser()  # made once here: forked workers inherit it
     try:
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context())
     except (OSError, ValueError, ImportError, NotImplementedError):  # no process support: parse here
         return {p: parse_source(p, d) for p, d in sources}
     out: dict[str, ParsedFile | InputError] = {}
     with executor, collector_paused():  # receiving many small tuples, no garbage cycles among them
-        futures = [(batch, executor.submit(parse_batch, batch)) for batch in _batches(sources, workers)]
-        for batch, future in futures:
-            try:
-                out.update(zip((path for path, _ in batch), future.result()))
-            except BrokenProcessPool:
-                out.update((path, InputError(path, "not analysed: the parser process stopped unexpectedly "
-                                             "(out of memory or killed?)")) for path, _ in batch)
-            except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
-                out.update((path, InputError(path, "not analysed: the parser process failed "
-                                             f"({type(exc).__name__})")) for path, _ in batch)
+        for batch, outcome in workers_pool.outcomes_in_order(executor, parse_batch, _batches(sources, workers)):
+            if isinstance(outcome, Exception):
+                reason = workers_pool.failure(outcome, "parser")
+                out.update((path, InputError(path, f"not analysed: {reason}")) for path, _ in batch)
+            else:
+                out.update(zip((path for path, _ in batch), outcome))
     return out
 
 
@@ -713,13 +704,6 @@ def _batches(sources: list[tuple[str, bytes]], workers: int) -> list[list[tuple[
     ordered = sorted(sources, key=lambda s: len(s[1]), reverse=True)
     size = max(1, min(16, len(ordered) // (workers * 8)))
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
-
-
-def _pool_context() -> Any:
-    """fork where it is safe (Linux: workers inherit the loaded grammar), spawn elsewhere."""
-    import multiprocessing
-
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 @dataclass
@@ -738,7 +722,7 @@ def _root_workers(roots: list[tuple[str, list[str]]], options: TerraformOptions,
                   sources: dict[str, bytes | InputError]) -> int:
     """How many processes evaluate and analyse the roots: 1 (here) unless the caller analyses them,
     there are enough of them, and workers can be forked (they inherit the parsed tree)."""
-    if options.analyse is None or len(roots) < ROOT_POOL_MIN_ROOTS or not sys.platform.startswith("linux"):
+    if options.analyse is None or len(roots) < ROOT_POOL_MIN_ROOTS or not workers_pool.can_fork():
         return 1
     wanted = options.workers if options.workers is not None else (os.cpu_count() or 1)
     size = sum(len(data) for data in sources.values() if isinstance(data, bytes))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 FILE = "file"          # the file's bytes (or why they could not be read)
 LISTING = "listing"    # the Terraform configuration files a folder holds
@@ -28,8 +29,8 @@ CONFIG_SUFFIXES = (".tf", ".tf.json")
 
 Entry = tuple[str, str, str]  # (kind, path, state)
 # Asked once per root module before it is evaluated: (the root's key, a check that a recorded read
-# log still holds) -> whether the caller already holds that root's results.
-Reuse = Callable[[str, Callable[[Sequence[Entry]], bool]], bool]
+# log still holds) -> the root's results when the caller already holds them, else None.
+Reuse = Callable[[str, Callable[[Sequence[Entry]], bool]], Any]
 
 
 def digest(data: bytes) -> str:

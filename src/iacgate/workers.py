@@ -1,0 +1,52 @@
+"""Worker processes for the parts of a scan that split into independent shares (files to parse, root
+modules, templates): shares submitted to a process pool, each share's outcome taken back in order,
+and a worker that dies or cannot answer turned into an outcome the caller reports (fail closed)."""
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+Share = TypeVar("Share")
+
+
+def pool_context() -> Any:
+    """fork where it is safe (Linux: workers inherit what is loaded), spawn elsewhere."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def can_fork() -> bool:
+    """Whether workers inherit the parent's memory (needed to hand them a parsed tree or options)."""
+    return sys.platform.startswith("linux")
+
+
+def outcomes_in_order(executor: Executor, work: Callable[[Share], Any],
+                      shares: Sequence[Share]) -> list[tuple[Share, Any | Exception]]:
+    """Each share with ``work(share)``'s result, or the exception that stopped it (a worker that
+    died, a result that could not be sent back, a pool broken before the share was submitted)."""
+    submitted: list[tuple[Share, Any]] = []
+    for share in shares:
+        try:
+            submitted.append((share, executor.submit(work, share)))
+        except Exception as exc:  # noqa: BLE001 - the pool broke while shares were being submitted
+            submitted.append((share, exc))
+    out: list[tuple[Share, Any | Exception]] = []
+    for share, future in submitted:
+        if isinstance(future, Exception):
+            out.append((share, future))
+            continue
+        try:
+            out.append((share, future.result()))
+        except Exception as exc:  # noqa: BLE001 - reported by the caller, share by share
+            out.append((share, exc))
+    return out
+
+
+def failure(exc: Exception, what: str) -> str:
+    """Why a share was not done, for an input error: ``what`` names the process (parser, ...)."""
+    if isinstance(exc, BrokenProcessPool):
+        return f"the {what} process stopped unexpectedly (out of memory or killed?)"
+    return f"the {what} process failed ({type(exc).__name__})"
