@@ -186,18 +186,19 @@ def _load_documents(docs: list[Document], options: LoadOptions) -> list[LoadResu
     and the templates are many, they are read, loaded and analysed in forked worker processes, a
     share each; a template then comes back as its analysis (``StackOrigin.analysed``) instead of its
     resources. Plans (a plan's resources are one stack, read whole) are loaded here."""
-    pooled = [i for i, doc in enumerate(docs) if not _may_be_plan(doc)]
+    pooled: list[int] = []
+    if _document_workers(docs, options) > 1:
+        pooled = [i for i, doc in enumerate(docs) if not _may_be_plan(doc)]
     workers = _document_workers([docs[i] for i in pooled], options)
     if workers <= 1:
         return [_load_document(doc, options) for doc in docs]
+    import importlib
     from concurrent.futures import ProcessPoolExecutor
 
     from . import workers as workers_pool
-    from .adapters.cloudformation import loader as cfn_loader
     from .collector import collector_paused
 
-    assert cfn_loader  # imported once, here: the workers inherit it
-
+    importlib.import_module(".adapters.cloudformation.loader", __package__)  # once, here: workers inherit it
     try:
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context(),
                                        initializer=_adopt_options, initargs=(options,))

@@ -50,7 +50,32 @@ def _memoised_paths() -> PathDisplay:
     return display
 
 
-def finding_data(finding: Finding, display: PathDisplay = display_path) -> dict[str, Any]:
+def _memoised_rule_text() -> Callable[[Any], Any]:
+    """:func:`scrub_tree` remembered per value for one report: a rule's remediation and references
+    are the same text on each of its findings (thousands, for a big tree)."""
+    scrubbed: dict[Any, Any] = {}
+
+    def scrub_once(value: Any) -> Any:
+        key = tuple(value.items()) if isinstance(value, dict) else tuple(value)
+        if key not in scrubbed:
+            scrubbed[key] = scrub_tree(value)
+        return scrubbed[key]
+
+    return scrub_once
+
+
+def _scrubbed_finding(finding: Finding, display: PathDisplay, rule_text: Callable[[Any], Any]) -> dict[str, Any]:
+    """``scrub_tree(finding_data(finding))``, with the rule's own text scrubbed once per report."""
+    data = finding_data(finding, display, rule_text=False)
+    out = scrub_tree(data)
+    if finding.remediation:
+        out["remediation"] = rule_text(finding.remediation)
+    if finding.references:
+        out["references"] = rule_text(finding.references)
+    return out
+
+
+def finding_data(finding: Finding, display: PathDisplay = display_path, rule_text: bool = True) -> dict[str, Any]:
     loc = finding.location
     out: dict[str, Any] = {
         "rule_id": finding.rule_id,
@@ -72,9 +97,9 @@ def finding_data(finding: Finding, display: PathDisplay = display_path) -> dict[
         out["suppression"] = {"reason": s.reason, "until": s.until, "origin": s.origin}
     if finding.change is not None:
         out["change"] = finding.change
-    if finding.remediation:
+    if finding.remediation and rule_text:
         out["remediation"] = dict(finding.remediation)
-    if finding.references:
+    if finding.references and rule_text:
         out["references"] = list(finding.references)
     return out
 
@@ -125,11 +150,12 @@ def _report_data(report: ScanReport) -> dict[str, Any]:
     if report.changes is not None:
         summary["changes"] = dict(report.changes)
     display = _memoised_paths()
+    rule_text = _memoised_rule_text()
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": scrub_tree({"name": "iacgate", "version": report.tool_version}),
         "summary": scrub_tree(summary),
-        "findings": (scrub_tree(finding_data(f, display)) for f in findings),
+        "findings": (_scrubbed_finding(f, display, rule_text) for f in findings),
         "errors": (scrub_tree(error_data(e, display)) for e in report.errors),
     }
 

@@ -340,14 +340,12 @@ class _Loader:
         by then: they inherit it). The load result is the same either way, save that those roots'
         resources stay in the workers and their analysis comes back instead."""
         workers = _root_workers(roots, self.options, self.sources)
-        if workers <= 1:
-            for directory, files in roots:
-                self._record(self._evaluate_root(directory, files))
-            return
         try:
             executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context(),
-                                           initializer=_adopt_loader, initargs=(self,))
+                                           initializer=_adopt_loader, initargs=(self,)) if workers > 1 else None
         except (OSError, ValueError, ImportError, NotImplementedError):  # no process support
+            executor = None
+        if executor is None:
             for directory, files in roots:
                 self._record(self._evaluate_root(directory, files))
             return
