@@ -78,3 +78,14 @@ def test_scrub_output_never_contains_a_generated_key(key_id: str, secret: str, f
     out = scrub(text)
     assert key_id not in out
     assert secret not in out
+
+
+def test_scrub_redacts_the_shortest_shapes_and_leaves_text_without_a_long_run() -> None:
+    sixteen = "k7Qw9ZtR2xLm4Vb="  # the shortest value scrub redacts after a secret-bearing name
+    assert len(sixteen) == 16
+    assert sixteen not in scrub(f"the pipeline sets secret_key: {sixteen} for the job")
+    assert KEY_ID not in scrub(f"-{KEY_ID}-")
+    assert SECRET not in scrub(f"({SECRET})")
+    # runs of 15 allowed characters at most: nothing to redact, the text comes back as it is
+    plain = "aws_secret_access_key = k7Qw9ZtR2xLm4Vb-" + "x" * 5 + "-" + "ABCDEFGHIJKLMNO" + " end"
+    assert scrub(plain) == plain

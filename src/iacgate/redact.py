@@ -44,21 +44,28 @@ def looks_like_secret_key(token: str) -> bool:
 
 # No shape scrub() removes is shorter than this: a key id is 20 characters, a secret 40, and an
 # assignment at least a 9-character name, a separator and a 16-character value.
-_SHORTEST_REDACTED = 20
+SHORTEST_REDACTED = 20
 
 
 def scrub(text: str) -> str:
     """Redact anything in free text that looks like an AWS key id, a secret access key or a value
     assigned to a secret-bearing name; leave ARNs, hashes, UUIDs and ordinary words alone."""
-    if not text or len(text) < _SHORTEST_REDACTED:
+    if not text or len(text) < SHORTEST_REDACTED:
         return text
     return _scrub_text(text)
+
+
+# Every shape scrub() removes holds a run of at least 16 of these characters (a key id 20, a secret
+# 40, an assigned value 16): text without one is left as it is after a single search.
+_REDACTABLE_RUN = re.compile(r"[A-Za-z0-9/+=]{16}")
 
 
 @functools.lru_cache(maxsize=16384)
 def _scrub_text(text: str) -> str:
     """:func:`scrub` of a string long enough to hold a secret; reports repeat their paths,
     addresses and messages, so each distinct string is scrubbed once."""
+    if not _REDACTABLE_RUN.search(text):
+        return text
     text = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + m.group(2) + redact(m.group(3)), text)
     text = KEY_ID_RE.sub(lambda m: redact(m.group(0)), text)
     return SECRET_CANDIDATE_RE.sub(

@@ -11,20 +11,29 @@ from typing import Any, TextIO
 
 from ..collector import collector_paused
 from ..findings import SEVERITIES, Finding, ScanReport, severity_rank
-from ..redact import scrub
+from ..redact import SHORTEST_REDACTED, scrub
 from .common import display_path
 
 SCHEMA_VERSION = "1"
 
 
+_NO_TEXT = (int, float, bool, type(None))
+
+
 def scrub_tree(tree: Any) -> Any:
-    """Every string (keys included) of a JSON-like tree through :func:`scrub`."""
+    """Every string (keys included) of a JSON-like tree through :func:`scrub`. (Leaves are taken
+    in place, without a call each, and strings too short to hold a secret as they are: a big
+    report has hundreds of thousands.)"""
     if isinstance(tree, str):
         return scrub(tree)
     if isinstance(tree, dict):
-        return {scrub(str(k)): scrub_tree(v) for k, v in tree.items()}
+        return {(k if type(k) is str and len(k) < SHORTEST_REDACTED else scrub(str(k))):
+                (v if len(v) < SHORTEST_REDACTED else scrub(v)) if type(v) is str
+                else v if type(v) in _NO_TEXT else scrub_tree(v)
+                for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return [scrub_tree(v) for v in tree]
+        return [(v if len(v) < SHORTEST_REDACTED else scrub(v)) if type(v) is str
+                else v if type(v) in _NO_TEXT else scrub_tree(v) for v in tree]
     return tree
 
 
