@@ -273,6 +273,9 @@ def main() -> int:
     work = Path(args.work or work_holder.name)  # type: ignore[union-attr]
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "XDG_CACHE_HOME": str(work / "xdg-cache")}  # never the user's own cache
+    # An installed package has its modules compiled; an edited checkout under PYTHONDONTWRITEBYTECODE
+    # would compile them again on every run. The warm-up runs write the bytecode.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     need = set(sizes) | ({"XL"} if "xl" in cases else set()) | ({"S"} if "startup" in cases else set())
     roots = {size: generate(generator, work, size) for size in sorted(need)}
     sizes = [s for s in sizes if s != "XL"]
