@@ -36,6 +36,45 @@ def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None) ->
         return absolute.as_posix()
 
 
+class ReportPaths:
+    """:func:`display_path` for the many files of one report: each file worked out once, and the
+    current folder resolved once (a file outside it costs a walk of both paths' symlinks)."""
+
+    def __init__(self) -> None:
+        self._base = os.getcwd()
+        self._real_base: str | None = None
+        self._shown: dict[str | None, str | None] = {}
+
+    def __call__(self, file: str | None) -> str | None:
+        if file not in self._shown:
+            self._shown[file] = self._display(file)
+        return self._shown[file]
+
+    def _display(self, file: str | None) -> str | None:
+        if os.sep != "/" or not file or not is_local_path(file) or file.startswith("//") or self._base.startswith("//"):
+            return display_path(file, self._base)  # the general rules (and Windows paths)
+        absolute = os.path.normpath(os.path.join(self._base, file))
+        below = _posix_below(absolute, os.path.normpath(self._base))
+        if below is not None:
+            return below
+        if self._real_base is None:
+            self._real_base = os.path.realpath(self._base)
+        try:
+            below = _posix_below(os.path.realpath(absolute), self._real_base)
+        except (ValueError, OSError):  # a name no file system accepts
+            below = None
+        return below if below is not None else absolute
+
+
+def _posix_below(path: str, folder: str) -> str | None:
+    """``path`` relative to ``folder`` when below it (``.`` when the same), as
+    ``PurePosixPath.relative_to`` gives it; None otherwise. Both are normalised absolute paths."""
+    if path == folder:
+        return "."
+    prefix = folder if folder.endswith("/") else folder + "/"
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
 def _spelled(match: re.Match[str]) -> str:
     code = ord(match.group(0))
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from ..collector import collector_paused
 from ..findings import SEVERITIES, Finding, ScanReport, severity_rank
 from ..redact import SHORTEST_REDACTED, scrub
+from .common import ReportPaths
 from .common import display_path
 
 SCHEMA_VERSION = "1"
@@ -44,19 +45,6 @@ def _sort_key(finding: Finding) -> tuple[Any, ...]:
 
 
 PathDisplay = Callable[[Any], Any]
-
-
-def _memoised_paths() -> PathDisplay:
-    """:func:`display_path` remembered per file for one report (findings share a few files, and
-    a path outside the current folder costs a file-system walk to resolve)."""
-    shown: dict[Any, Any] = {}
-
-    def display(file: Any) -> Any:
-        if file not in shown:
-            shown[file] = display_path(file)
-        return shown[file]
-
-    return display
 
 
 def _memoised_rule_text() -> Callable[[Any], Any]:
@@ -158,7 +146,7 @@ def _report_data(report: ScanReport) -> dict[str, Any]:
     }
     if report.changes is not None:
         summary["changes"] = dict(report.changes)
-    display = _memoised_paths()
+    display = ReportPaths()
     rule_text = _memoised_rule_text()
     return {
         "schema_version": SCHEMA_VERSION,
