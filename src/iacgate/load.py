@@ -28,7 +28,11 @@ class LoadOptions:
     cache_dir: str | None = None  # parsed-file cache folder; None: no cache
     parse_workers: int | None = None  # Terraform parse processes; None: one per core
     reuse: Reuse | None = None  # stacks (Terraform roots, templates) whose results the caller holds (stack_cache)
-    analyse: Callable[[StackOrigin], Any] | None = None  # Terraform roots: see TerraformOptions.analyse
+    # The caller's analysis of one stack the loader can state whole (a Terraform root, a template).
+    # When given and there are many, they are loaded and analysed in worker processes, and come back
+    # analysed (StackOrigin.analysed) instead of with their resources: see _load_documents and
+    # TerraformOptions.analyse.
+    analyse: Callable[[StackOrigin], Any] | None = None
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
