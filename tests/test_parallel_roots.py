@@ -45,7 +45,8 @@ def root_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tf_loader, "ROOT_POOL_MIN_ROOTS", 2)
 
 
-def _report(root: Path, workers: int, cache: str | None = None) -> dict:
+def scan_report(root: Path, workers: int, cache: str | None = None) -> dict:
+    """The JSON report data of a scan with this many worker processes (1: everything here)."""
     options = ScanOptions(load=LoadOptions(parse_workers=workers, cache_dir=cache))
     return report_data(scan([str(root)], options))
 
@@ -61,7 +62,7 @@ def test_the_roots_go_to_workers_and_come_back_analysed(tree: Path, root_workers
 
 
 def test_workers_report_exactly_what_one_process_reports(tree: Path, root_workers: None) -> None:
-    pooled, serial = _report(tree, workers=2), _report(tree, workers=1)
+    pooled, serial = scan_report(tree, workers=2), scan_report(tree, workers=1)
     assert pooled == serial
     rules = {(f["rule_id"], f["resource"]["address"], f["suppressed"]) for f in pooled["findings"]}
     assert ("IG-S3-001", "module.logs.aws_s3_bucket.this", False) in rules
@@ -69,31 +70,40 @@ def test_workers_report_exactly_what_one_process_reports(tree: Path, root_worker
     assert pooled["summary"]["files"] == len([p for p in tree.rglob("*") if p.suffix in (".tf", ".tfvars")])
 
 
-def _dies(roots: object) -> object:
+def worker_dies(share: object) -> object:
     os._exit(3)
 
 
 def test_a_dying_worker_fails_closed_naming_its_roots(tree: Path, root_workers: None,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tf_loader, "_evaluate_and_analyse", _dies)
-    report = _report(tree, workers=2)
+    monkeypatch.setattr(tf_loader, "_evaluate_and_analyse", worker_dies)
+    report = scan_report(tree, workers=2)
     failed = {os.path.basename(e["file"]) for e in report["errors"] if "not analysed" in e["message"]}
     assert failed == set(NAMES)
     assert report["summary"]["decision"] == "error"
 
 
+def assert_warm_run_reuses_worker_findings(root: Path, cache: str, owner: object, name: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run with workers fills the cache; the next reports the same without ever calling
+    ``owner.name`` (what loads a stack; that run is in one process, so a call would be seen here);
+    both equal a run in one process without the cache."""
+    cold = scan_report(root, workers=2, cache=cache)
+    calls: list[object] = []
+    original = getattr(owner, name)
+
+    def counting(*args: object) -> object:
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(owner, name, counting)
+    assert scan_report(root, workers=1, cache=cache) == cold
+    assert calls == []
+    monkeypatch.setattr(owner, name, original)
+    assert cold == scan_report(root, workers=1)
+
+
 def test_worker_findings_are_cached_and_reused(tree: Path, root_workers: None, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = str(tmp_path / "cache")
-    cold = _report(tree, workers=2, cache=cache)
-    evaluated: list[str] = []
-    original = tf_loader._Loader._evaluate_root
-
-    def counting(loader: tf_loader._Loader, directory: str, files: list[str]) -> object:
-        evaluated.append(os.path.basename(directory))
-        return original(loader, directory, files)
-
-    monkeypatch.setattr(tf_loader._Loader, "_evaluate_root", counting)
-    assert _report(tree, workers=2, cache=cache) == cold
-    assert evaluated == []
-    assert cold == _report(tree, workers=1)
+    assert_warm_run_reuses_worker_findings(tree, str(tmp_path / "cache"), tf_loader._Loader, "_evaluate_root",
+                                           monkeypatch)

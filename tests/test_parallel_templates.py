@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_parallel_roots import assert_warm_run_reuses_worker_findings, scan_report, worker_dies
 
 import iacgate.load as load_module
 from iacgate.load import LoadOptions
-from iacgate.report.json_report import report_data
-from iacgate.scan import ScanOptions, scan
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="template workers are forked (Linux only)")
 
@@ -46,13 +45,9 @@ def template_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load_module, "DOCUMENT_POOL_MIN_BYTES", 1)
 
 
-def _report(root: Path, workers: int, cache: str | None = None) -> dict:
-    return report_data(scan([str(root)], ScanOptions(load=LoadOptions(parse_workers=workers, cache_dir=cache))))
-
-
 def test_workers_report_exactly_what_one_process_reports(templates: Path, template_workers: None) -> None:
-    pooled = _report(templates, workers=2)
-    assert pooled == _report(templates, workers=1)
+    pooled = scan_report(templates, workers=2)
+    assert pooled == scan_report(templates, workers=1)
     kinds = {f["resource"]["source_kind"] for f in pooled["findings"]}
     assert kinds == {"cloudformation", "plan"}
     assert {os.path.basename(e["file"]) for e in pooled["errors"]} >= {"broken.yaml", "latin1.yaml"}
@@ -70,14 +65,10 @@ def test_templates_go_to_workers_and_plans_stay(templates: Path, template_worker
     assert {r.source_kind for r in result.resources} == {"plan"}
 
 
-def _dies(docs: object) -> object:
-    os._exit(3)
-
-
 def test_a_dying_worker_fails_its_templates_closed(templates: Path, template_workers: None,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load_module, "_load_and_analyse", _dies)
-    report = _report(templates, workers=2)
+    monkeypatch.setattr(load_module, "_load_and_analyse", worker_dies)
+    report = scan_report(templates, workers=2)
     failed = {e["file"] for e in report["errors"] if "not analysed" in e["message"]}
     assert len(failed) == 3 * len(TEMPLATES) + 2  # every template and the two bad files, not the plan
     assert report["summary"]["decision"] == "error"
@@ -85,18 +76,7 @@ def test_a_dying_worker_fails_its_templates_closed(templates: Path, template_wor
 
 def test_worker_findings_are_cached_and_reused(templates: Path, template_workers: None, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = str(tmp_path / "cache")
-    cold = _report(templates, workers=2, cache=cache)
-    loaded: list[str] = []
     from iacgate.adapters.cloudformation import loader as cfn_loader
 
-    original = cfn_loader.load_cloudformation_document
-
-    def counting(path: str, *args: object) -> object:
-        loaded.append(path)
-        return original(path, *args)
-
-    monkeypatch.setattr(cfn_loader, "load_cloudformation_document", counting)
-    assert _report(templates, workers=2, cache=cache) == cold
-    assert loaded == []
-    assert cold == _report(templates, workers=1)
+    assert_warm_run_reuses_worker_findings(templates, str(tmp_path / "cache"), cfn_loader,
+                                           "load_cloudformation_document", monkeypatch)
