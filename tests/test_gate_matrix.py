@@ -257,3 +257,19 @@ def test_new_only_blocks_a_bucket_made_public_by_a_change_to_its_acl_alone() -> 
     [public] = [f for f in report["findings"] if f["rule_id"] == "IG-S3-001"]
     assert (public["resource"]["address"], public["change"], public["blocking"]) == (
         "aws_s3_bucket.legacy", "new", True)
+
+
+def test_copy_with_is_replace_without_init() -> None:
+    import dataclasses
+
+    from iacgate.findings import Evidence, Finding
+    from iacgate.values import Source
+
+    finding = Finding("IG-S3-001", "s3-public-acl", "critical", "fail", "t", "m", "aws_s3_bucket.b",
+                      "aws_s3_bucket", "terraform", Source("main.tf", 1, 4),
+                      evidence=[Evidence("aws_s3_bucket_acl.b", "main.tf", 6, 9, "acl")])
+    copied = finding.copy_with(blocking=True, change="new")
+    assert vars(copied) == vars(dataclasses.replace(finding, blocking=True, change="new"))
+    assert copied is not finding and finding.blocking is False and finding.change is None
+    with pytest.raises(TypeError):
+        finding.copy_with(blockng=True)

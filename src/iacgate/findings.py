@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from .values import Source, Value
@@ -93,6 +93,19 @@ class Finding:
     @property
     def suppressed(self) -> bool:
         return self.suppression is not None
+
+    def copy_with(self, **changes: Any) -> "Finding":
+        """A copy with ``changes`` made, as ``dataclasses.replace`` (a finding has no ``__post_init__``
+        to run) at a quarter of its cost: the gate copies every finding of a run."""
+        unknown = changes.keys() - _FINDING_FIELDS
+        if unknown:
+            raise TypeError(f"Finding has no field {sorted(unknown)[0]!r}")
+        copy = object.__new__(Finding)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
+
+_FINDING_FIELDS = frozenset(f.name for f in fields(Finding))
 
 
 @dataclass(eq=False)

@@ -78,7 +78,7 @@ def gate_findings(findings: Iterable[Finding], options: GateOptions) -> list[Fin
     out = []
     for finding in findings:
         blocking = is_blocking(finding, options)
-        out.append(dataclasses.replace(_mark_unknown_pass(finding, options), blocking=blocking))
+        out.append(_mark_unknown_pass(finding, options).copy_with(blocking=blocking))
     return out
 
 
@@ -191,7 +191,7 @@ def classify_changes(after_findings: Iterable[Finding], before_findings: Iterabl
             return "existing"
         return "new"
 
-    marked = [dataclasses.replace(f, change=change_of(f)) for f in after]
+    marked = [f.copy_with(change=change_of(f)) for f in after]
     after_keys = {_change_key(f) for f in after}
     counts = {"new": sum(f.change == "new" for f in marked),
               "existing": sum(f.change == "existing" for f in marked),
