@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.parametrize(("argument", "status", "stderr"), [
@@ -39,15 +39,15 @@ def test_console_entry_keeps_the_gate_exit_codes_and_the_report(tmp_path: Path) 
                       'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n', encoding="utf-8")
     launcher = "from iacgate.launcher import main\nimport sys\nsys.argv = ['iacgate'] + sys.argv[1:]\nmain()"
     blocked = subprocess.run([sys.executable, "-c", launcher, "check", "--no-cache", "-f", "json", str(bucket)],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120, check=False)
     assert blocked.returncode == 1
     assert '"rule_id": "IG-S3-001"' in blocked.stdout
     assert blocked.stdout.rstrip().endswith("}")  # the whole JSON report, not a cut one
     usage = subprocess.run([sys.executable, "-c", launcher, "check", "--format", "nope", str(bucket)],
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, check=False)
     assert usage.returncode == 2
     version = subprocess.run([sys.executable, "-c", launcher, "--version"], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=60, check=False)
     assert version.returncode == 0 and version.stdout.startswith("iacgate ")
 
 
@@ -55,6 +55,6 @@ def test_a_profiler_still_gets_to_write_its_results(tmp_path: Path) -> None:
     out = tmp_path / "run.prof"
     done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "iacgate", "check",
                            "--no-cache", str(REPO / "examples" / "terraform")],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode in (0, 1), done.stderr
     assert out.is_file() and out.stat().st_size > 0

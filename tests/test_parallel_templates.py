@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_parallel_roots import assert_warm_run_reuses_worker_findings, scan_report, worker_dies
+from test_parallel_roots import (
+    assert_warm_run_reuses_worker_findings,
+    scan_report,
+    worker_dies,
+)
 
 import iacgate.load as load_module
 from iacgate.load import LoadOptions
