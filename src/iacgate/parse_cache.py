@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .collector import collector_paused
+
 AST_FORMAT_VERSION = "1"
 CACHE_SUBDIR = f"parse-v{AST_FORMAT_VERSION}"
 _PICKLE_PROTOCOL = 5
@@ -136,32 +138,43 @@ class ParseCache:
         """The cached ParsedFile for ``key`` (with ``path`` as its path), or None on a miss or a bad entry."""
         from .adapters.terraform.hcl import ParsedFile
 
-        try:
-            with open(self._entry(key), "rb") as handle:
-                payload = handle.read()
-        except OSError:
-            return None
-        try:
-            parsed = _AstUnpickler(io.BytesIO(payload)).load()
-        except Exception:  # noqa: BLE001 - any corrupt, truncated or foreign entry is a miss
-            return None
+        parsed = read_pickled_entry(self._entry(key), _AstUnpickler)
         if not isinstance(parsed, ParsedFile):
             return None
         return parsed._replace(path=path)
 
     def put(self, key: str, parsed: Any) -> None:
         """Store ``parsed``; a cache that cannot be written is skipped silently (it is only a speed-up)."""
-        if not self._writable:
-            return
-        try:
-            payload = pickle.dumps(parsed._replace(path=""), protocol=_PICKLE_PROTOCOL)
-        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            return
-        self._write(self._entry(key), payload)
+        payload = pickled(parsed._replace(path="")) if self._writable else None
+        if payload is not None:
+            self._write(self._entry(key), payload)
 
     def _write(self, entry: Path, payload: bytes) -> None:
         if self._writable:
             self._writable = write_entry(entry, payload)
+
+
+def read_pickled_entry(entry: Path, unpickler: type[pickle.Unpickler]) -> Any | None:
+    """What a pickled cache entry holds, read through ``unpickler`` (which allows only the classes
+    such an entry is made of); None when it is missing, unreadable, corrupt, truncated or foreign."""
+    try:
+        with open(entry, "rb") as handle:
+            payload = handle.read()
+    except OSError:
+        return None
+    try:
+        with collector_paused():  # thousands of small objects, no garbage cycles among them
+            return unpickler(io.BytesIO(payload)).load()
+    except Exception:  # noqa: BLE001 - any corrupt, truncated or foreign entry is a miss
+        return None
+
+
+def pickled(value: Any) -> bytes | None:
+    """``value`` as a cache entry's bytes, or None when it cannot be pickled (then it is not stored)."""
+    try:
+        return pickle.dumps(value, protocol=_PICKLE_PROTOCOL)
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return None
 
 
 def write_entry(entry: Path, payload: bytes) -> bool:

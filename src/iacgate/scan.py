@@ -232,18 +232,15 @@ def analysed_origin(origin: StackOrigin, options: ScanOptions, rules: list[Rule]
 
 
 def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule],
-                     cache: StackCache | None) -> list[StackFindings]:
-    """Each stack the loader could state the making of: taken from the cache, analysed by the loader's
-    worker, or analysed here; stored for the next run."""
+                     cache: StackCache | None) -> list[tuple[StackOrigin, StackFindings]]:
+    """Each stack the loader could state the making of, with its findings: taken from the cache,
+    analysed by the loader's worker, or analysed here; stored for the next run."""
     out = []
     for origin in loaded.stacks:
-        if origin.reused:
-            out.append(origin.analysed)
-            continue
         found = origin.analysed if origin.analysed is not None else analysed_origin(origin, options, rules)
-        if cache is not None:
+        if cache is not None and not origin.reused:
             cache.put(origin.key, origin.reads, found)
-        out.append(found)
+        out.append((origin, found))
     return out
 
 
@@ -277,12 +274,12 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     subjects_meta = meta_by_subject(subjects)
     files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
     load_errors = list(loaded.errors)
-    for found in by_origin:
+    for origin, found in by_origin:
         findings.extend(found.findings)
         subjects_meta.update(found.subject_meta)
         analysis_errors.extend(found.analysis_errors)
         resources += found.resources
-        if found.reused:
+        if origin.reused:  # its files and load errors are not in the load result
             files.extend(found.files)
             load_errors.extend(found.load_errors)
     source_warnings: list[InputError] = []

@@ -28,17 +28,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .collector import collector_paused
 from .findings import Finding
-from .parse_cache import parser_fingerprint, write_entry
+from .parse_cache import parser_fingerprint, pickled, read_pickled_entry, write_entry
 from .raw import InputError
 
 FORMAT_VERSION = "1"
@@ -65,7 +63,6 @@ class StackFindings:
     analysis_errors: list[InputError]
     files: list[str]
     resources: int  # managed resources
-    reused: bool = field(default=False, compare=False)
 
 
 def analysis_salt(settings: Sequence[Any]) -> str:
@@ -103,29 +100,16 @@ class StackCache:
     def take(self, key: str, still_valid: Callable[[Sequence[Entry]], bool]) -> StackFindings | None:
         """The findings stored for ``key`` when the entry exists, decodes and its read log still
         holds; else None."""
-        try:
-            with open(self._entry(key), "rb") as handle:
-                payload = handle.read()
-        except OSError:
+        entry = read_pickled_entry(self._entry(key), _EntryUnpickler)
+        if not (isinstance(entry, tuple) and len(entry) == 2):
             return None
-        try:
-            with collector_paused():
-                reads, found = _EntryUnpickler(io.BytesIO(payload)).load()
-        except Exception:  # noqa: BLE001 - a corrupt, truncated or foreign entry is a miss
+        reads, found = entry
+        if not isinstance(found, StackFindings) or not isinstance(reads, tuple) or not still_valid(reads):
             return None
-        if not isinstance(found, StackFindings) or not isinstance(reads, tuple):
-            return None
-        if not still_valid(reads):
-            return None
-        found.reused = True
         return found
 
     def put(self, key: str, reads: tuple[Entry, ...], found: StackFindings) -> None:
         """Store ``found``; a cache that cannot be written is skipped silently (it is only a speed-up)."""
-        if not self._writable:
-            return
-        try:
-            payload = pickle.dumps((reads, found), protocol=_PICKLE_PROTOCOL)
-        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            return
-        self._writable = write_entry(self._entry(key), payload)
+        payload = pickled((reads, found)) if self._writable else None
+        if payload is not None:
+            self._writable = write_entry(self._entry(key), payload)
