@@ -190,28 +190,23 @@ def _load_documents(docs: list[Document], options: LoadOptions) -> list[LoadResu
     and the templates are many, they are read, loaded and analysed in forked worker processes, a
     share each; a template then comes back as its analysis (``StackOrigin.analysed``) instead of its
     resources. Plans (a plan's resources are one stack, read whole) are loaded here."""
-    pooled: list[int] = []
-    if _document_workers(docs, options) > 1:
-        pooled = [i for i, doc in enumerate(docs) if not _may_be_plan(doc)]
+    may_pool = _wanted_workers(options) > 1 and len(docs) >= DOCUMENT_POOL_MIN_FILES
+    pooled = [i for i, doc in enumerate(docs) if not _may_be_plan(doc)] if may_pool else []
     workers = _document_workers([docs[i] for i in pooled], options)
     if workers <= 1:
         return [_load_document(doc, options) for doc in docs]
     import importlib
-    from concurrent.futures import ProcessPoolExecutor
 
     from . import workers as workers_pool
     from .collector import collector_paused
 
     importlib.import_module(".adapters.cloudformation.loader", __package__)  # once, here: workers inherit it
-    try:
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context(),
-                                       initializer=_adopt_options, initargs=(options,))
-    except (OSError, ValueError, ImportError, NotImplementedError):  # no process support
+    executor = workers_pool.start_pool(workers, _adopt_options, (options,))
+    if executor is None:  # no process support
         return [_load_document(doc, options) for doc in docs]
-    count = workers * 4  # interleaved shares: templates differ in size
-    shares = [[(i, docs[i]) for i in pooled[first::count]] for first in range(min(count, len(pooled)))]
     out: dict[int, LoadResult] = {}
     with executor, collector_paused():
+        shares = workers_pool.interleaved([(i, docs[i]) for i in pooled], workers)
         for share, outcome in workers_pool.outcomes_in_order(executor, _load_and_analyse, shares):
             if isinstance(outcome, Exception):
                 reason = workers_pool.failure(outcome, "template")
@@ -239,13 +234,19 @@ def _may_be_plan(doc: Document) -> bool:
     return b'"format_version"' in head or b'"format_version"' in tail
 
 
-def _document_workers(docs: list[Document], options: LoadOptions) -> int:
+def _wanted_workers(options: LoadOptions) -> int:
+    """Template workers the run could use: none unless the caller analyses stacks and workers can be
+    forked (they inherit the options, the analysis included); else one per core or ``parse_workers``."""
     from .workers import can_fork
 
-    if options.analyse is None or len(docs) < DOCUMENT_POOL_MIN_FILES or not can_fork():
+    if options.analyse is None or not can_fork():
         return 1
-    wanted = options.parse_workers if options.parse_workers is not None else (os.cpu_count() or 1)
-    if wanted <= 1:
+    return options.parse_workers if options.parse_workers is not None else (os.cpu_count() or 1)
+
+
+def _document_workers(docs: list[Document], options: LoadOptions) -> int:
+    wanted = _wanted_workers(options)
+    if wanted <= 1 or len(docs) < DOCUMENT_POOL_MIN_FILES:
         return 1
     size = 0
     for doc in docs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -21,6 +21,24 @@ def pool_context() -> Any:
 def can_fork() -> bool:
     """Whether workers inherit the parent's memory (needed to hand them a parsed tree or options)."""
     return sys.platform.startswith("linux")
+
+
+def start_pool(workers: int, initializer: Callable[..., None] | None = None,
+               initargs: tuple[Any, ...] = ()) -> Executor | None:
+    """A pool of ``workers`` processes, or None where processes cannot be started (the caller then
+    does the work itself)."""
+    try:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=initializer,
+                                   initargs=initargs)
+    except (OSError, ValueError, ImportError, NotImplementedError):
+        return None
+
+
+def interleaved(items: Sequence[Share], workers: int) -> list[list[Share]]:
+    """Four shares per worker, each taking every n-th item: neighbours (a folder's roots, a folder's
+    templates) differ in size, so the shares come out about even."""
+    count = workers * 4
+    return [list(items[first::count]) for first in range(min(count, len(items)))]
 
 
 def outcomes_in_order(executor: Executor, work: Callable[[Share], Any],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -340,19 +339,14 @@ class _Loader:
         by then: they inherit it). The load result is the same either way, save that those roots'
         resources stay in the workers and their analysis comes back instead."""
         workers = _root_workers(roots, self.options, self.sources)
-        try:
-            executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context(),
-                                           initializer=_adopt_loader, initargs=(self,)) if workers > 1 else None
-        except (OSError, ValueError, ImportError, NotImplementedError):  # no process support
-            executor = None
+        executor = workers_pool.start_pool(workers, _adopt_loader, (self,)) if workers > 1 else None
         if executor is None:
             for directory, files in roots:
                 self._record(self._evaluate_root(directory, files))
             return
-        count = workers * 4  # interleaved shares: roots differ in size
-        shares = [roots[first::count] for first in range(min(count, len(roots)))]
         outcomes: dict[str, _RootOutcome] = {}
         with executor, collector_paused():
+            shares = workers_pool.interleaved(roots, workers)
             for share, outcome in workers_pool.outcomes_in_order(executor, _evaluate_and_analyse, shares):
                 if isinstance(outcome, Exception):
                     reason = workers_pool.failure(outcome, "evaluation")
@@ -682,9 +676,8 @@ def parse_batch(batch: list[tuple[str, bytes]]) -> list[ParsedFile | InputError]
 
 def _parse_in_pool(sources: list[tuple[str, bytes]], workers: int) -> dict[str, ParsedFile | InputError]:
     lean_parser()  # made once here: forked workers inherit it
-    try:
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=workers_pool.pool_context())
-    except (OSError, ValueError, ImportError, NotImplementedError):  # no process support: parse here
+    executor = workers_pool.start_pool(workers)
+    if executor is None:  # no process support: parse here
         return {p: parse_source(p, d) for p, d in sources}
     out: dict[str, ParsedFile | InputError] = {}
     with executor, collector_paused():  # receiving many small tuples, no garbage cycles among them
