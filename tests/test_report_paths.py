@@ -1,6 +1,6 @@
-"""The paths of one report (ReportPaths) read exactly as display_path gives them, file by file:
-below the current folder, through symlinked folders and files, outside it, and names that are not
-local files."""
+"""The paths of one report (ReportPaths) read exactly as display_path gives them, file by file, and
+display_path reads as pathlib's relative_to would (through resolve() for symlinks): below the current
+folder, through symlinked folders and files, outside it, and names that are not local files."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from iacgate.report.common import ReportPaths, display_path
+from iacgate.report.common import ReportPaths, display_path, is_local_path
+
+
+def by_pathlib(file: str | None) -> str | None:
+    """What display_path means, spelled with pathlib (its string comparison on POSIX is a speed-up)."""
+    if not file or not is_local_path(file):
+        return file
+    base = Path.cwd()
+    absolute = Path(os.path.normpath(Path(file) if Path(file).is_absolute() else base / file))
+    try:
+        return absolute.relative_to(os.path.normpath(base)).as_posix()
+    except ValueError:
+        pass
+    try:
+        return absolute.resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):
+        return absolute.as_posix()
 
 
 @pytest.fixture
@@ -35,6 +51,7 @@ def test_report_paths_read_as_display_path(layout: Path, cwd: str, monkeypatch: 
     monkeypatch.chdir(layout / cwd)
     shown = ReportPaths()
     assert [shown(name) for name in names] == [display_path(name) for name in names]
+    assert [display_path(name) for name in names] == [by_pathlib(name) for name in names]
     assert shown(f"{root}/other/x/lnk.tf") == display_path(f"{root}/other/x/lnk.tf")
 
 
@@ -42,4 +59,4 @@ def test_report_paths_from_the_file_system_root(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir("/")
     shown = ReportPaths()
     for name in ("/", "/etc/hosts", "etc/hosts", "."):
-        assert shown(name) == display_path(name)
+        assert shown(name) == display_path(name) == by_pathlib(name)

@@ -18,21 +18,49 @@ def is_local_path(file: str | None) -> bool:
     return bool(file) and not _NOT_LOCAL.search(file or "")
 
 
-def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None) -> str | None:
-    """``file`` relative to ``cwd`` (default: the current directory) when it lies below it, else
-    absolute; stdin markers and remote sources are returned as given."""
+def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None,
+                 real_cwd: str | None = None) -> str | None:
+    """``file`` relative to ``cwd`` (default: the current directory) when it lies below it, also
+    through symlinks (a checkout under /tmp -> /private/tmp), else absolute; stdin markers and
+    remote sources are returned as given. ``real_cwd``: ``cwd`` with its symlinks resolved, when the
+    caller already knows it."""
     if not file or not is_local_path(file):
         return file
-    base = Path(cwd) if cwd is not None else Path.cwd()
+    base = os.fspath(cwd) if cwd is not None else os.getcwd()
+    if os.sep != "/" or file.startswith("//") or base.startswith("//"):
+        return _display_path_by_parts(file, base)
+    absolute = os.path.normpath(os.path.join(base, file))
+    below = _posix_below(absolute, os.path.normpath(base))
+    if below is not None:
+        return below
+    try:
+        below = _posix_below(os.path.realpath(absolute), real_cwd or os.path.realpath(base))
+    except (ValueError, OSError):  # a name no file system accepts
+        below = None
+    return below if below is not None else absolute
+
+
+def _posix_below(path: str, folder: str) -> str | None:
+    """``path`` relative to ``folder`` when below it (``.`` when the same), as
+    ``PurePosixPath.relative_to`` gives it; None otherwise. Both are normalised absolute paths."""
+    if path == folder:
+        return "."
+    prefix = folder if folder.endswith("/") else folder + "/"
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
+def _display_path_by_parts(file: str, cwd: str) -> str:
+    """:func:`display_path` where paths are not plain POSIX strings (Windows; a ``//`` root)."""
+    base = Path(cwd)
     path = Path(file)
     absolute = Path(os.path.normpath(path if path.is_absolute() else base / path))
     try:
         return absolute.relative_to(os.path.normpath(base)).as_posix()
     except ValueError:
         pass
-    try:  # the same through symlinks (a checkout under /tmp -> /private/tmp)
+    try:
         return absolute.resolve().relative_to(base.resolve()).as_posix()
-    except (ValueError, OSError):  # not below cwd, or a name no file system accepts
+    except (ValueError, OSError):
         return absolute.as_posix()
 
 
@@ -47,32 +75,10 @@ class ReportPaths:
 
     def __call__(self, file: str | None) -> str | None:
         if file not in self._shown:
-            self._shown[file] = self._display(file)
+            if self._real_base is None:
+                self._real_base = os.path.realpath(self._base)
+            self._shown[file] = display_path(file, self._base, self._real_base)
         return self._shown[file]
-
-    def _display(self, file: str | None) -> str | None:
-        if os.sep != "/" or not file or not is_local_path(file) or file.startswith("//") or self._base.startswith("//"):
-            return display_path(file, self._base)  # the general rules (and Windows paths)
-        absolute = os.path.normpath(os.path.join(self._base, file))
-        below = _posix_below(absolute, os.path.normpath(self._base))
-        if below is not None:
-            return below
-        if self._real_base is None:
-            self._real_base = os.path.realpath(self._base)
-        try:
-            below = _posix_below(os.path.realpath(absolute), self._real_base)
-        except (ValueError, OSError):  # a name no file system accepts
-            below = None
-        return below if below is not None else absolute
-
-
-def _posix_below(path: str, folder: str) -> str | None:
-    """``path`` relative to ``folder`` when below it (``.`` when the same), as
-    ``PurePosixPath.relative_to`` gives it; None otherwise. Both are normalised absolute paths."""
-    if path == folder:
-        return "."
-    prefix = folder if folder.endswith("/") else folder + "/"
-    return path[len(prefix):] if path.startswith(prefix) else None
 
 
 def _spelled(match: re.Match[str]) -> str:
