@@ -3,18 +3,15 @@ it, and so every finding's new / existing classification and the fixed count, ar
 the whole prior state is analysed."""
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iacgate import facts, scan
+from iacgate import scan
 from iacgate.adapters.plan.loader import load_plan
 from iacgate.build import build_model
 from iacgate.findings import Finding
@@ -34,23 +31,9 @@ PLANS = sorted([*ROOT.glob("tests/fixtures/plan/*/plan.json"), *ROOT.glob("examp
 GENERATOR = ROOT.parent / "shared" / "bench" / "gen_workload.py"
 
 
-@contextmanager
-def _only_buckets(buckets: list[Bucket]) -> Iterator[None]:
-    keep = {id(b) for b in buckets}
-    real = facts.bucket_subjects
-    facts.bucket_subjects = lambda found, exposure: real([b for b in found if id(b) in keep], exposure)
-    try:
-        yield
-    finally:
-        facts.bucket_subjects = real
-
-
 def analyse_buckets(model: Model, buckets: list[Bucket]) -> list:  # type: ignore[type-arg]
     """The scan's analysis with bucket subjects only for ``buckets``."""
-    if "buckets" in inspect.signature(scan.analyse).parameters:
-        return scan.analyse(model, [], buckets=buckets)  # type: ignore[call-arg]
-    with _only_buckets(buckets):
-        return scan.analyse(model, [])
+    return scan.analyse(model, [], buckets=buckets)
 
 
 def statuses(findings: list[Finding]) -> dict[tuple[str, str], str]:
@@ -118,6 +101,11 @@ def change(address: str, actions: list[str], before: dict | None, after: dict | 
                        "before_sensitive": {}, "after_sensitive": {}}}
 
 
+def left_alone(address: str, value: dict) -> dict:  # type: ignore[type-arg]
+    """A change that leaves the resource as it is (``no-op``, the same value before and after)."""
+    return change(address, ["no-op"], value, value)
+
+
 def bucket(name: str) -> dict:  # type: ignore[type-arg]
     return {"bucket": name, "id": name, "arn": f"arn:aws:s3:::{name}", "tags": {}}
 
@@ -150,14 +138,21 @@ def public_findings(outcome: dict[str, Any], address: str) -> list[tuple[str, st
                   if f.address == address and f.status == "fail" and f.rule_id in PUBLIC_READ_RULES)
 
 
+def assert_analysed_again_as_new(outcome: dict[str, Any], address: str) -> None:
+    """No bucket was taken from the planned state, and ``address`` has public findings, all new."""
+    assert outcome["reused"] == frozenset()
+    found = public_findings(outcome, address)
+    assert found and all(state == "new" for _, state in found)
+
+
 def test_a_bucket_left_alone_whose_policy_the_plan_deletes_is_analysed_again(tmp_path: Path) -> None:
     resources = crafted_plan(tmp_path, [
-        change("aws_s3_bucket.kept", ["no-op"], bucket("acme-kept"), bucket("acme-kept")),
-        change("aws_s3_bucket_public_access_block.kept", ["no-op"], open_block("acme-kept"), open_block("acme-kept")),
+        left_alone("aws_s3_bucket.kept", bucket("acme-kept")),
+        left_alone("aws_s3_bucket_public_access_block.kept", open_block("acme-kept")),
         change("aws_s3_bucket_policy.kept", ["delete"], policy("acme-kept"), None),
-        change("aws_s3_bucket.calm", ["no-op"], bucket("acme-calm"), bucket("acme-calm")),
-        change("aws_s3_bucket_public_access_block.calm", ["no-op"], open_block("acme-calm"), open_block("acme-calm")),
-        change("aws_s3_bucket_policy.calm", ["no-op"], policy("acme-calm"), policy("acme-calm")),
+        left_alone("aws_s3_bucket.calm", bucket("acme-calm")),
+        left_alone("aws_s3_bucket_public_access_block.calm", open_block("acme-calm")),
+        left_alone("aws_s3_bucket_policy.calm", policy("acme-calm")),
     ])
     outcome = compare(resources)
     assert outcome["reused"] == {"aws_s3_bucket.calm"}
@@ -169,22 +164,19 @@ def test_a_bucket_left_alone_whose_policy_the_plan_deletes_is_analysed_again(tmp
 
 def test_a_bucket_left_alone_whose_acl_turns_public_has_new_findings(tmp_path: Path) -> None:
     resources = crafted_plan(tmp_path, [
-        change("aws_s3_bucket.site", ["no-op"], bucket("acme-site"), bucket("acme-site")),
-        change("aws_s3_bucket_public_access_block.site", ["no-op"], open_block("acme-site"), open_block("acme-site")),
+        left_alone("aws_s3_bucket.site", bucket("acme-site")),
+        left_alone("aws_s3_bucket_public_access_block.site", open_block("acme-site")),
         change("aws_s3_bucket_acl.site", ["update"], acl("acme-site", "private"), acl("acme-site", "public-read")),
     ])
-    outcome = compare(resources)
-    assert outcome["reused"] == frozenset()
-    found = public_findings(outcome, "aws_s3_bucket.site")
-    assert found and all(state == "new" for _, state in found)
+    assert_analysed_again_as_new(compare(resources), "aws_s3_bucket.site")
 
 
 def test_a_policy_moved_to_another_bucket_touches_both(tmp_path: Path) -> None:
     resources = crafted_plan(tmp_path, [
-        change("aws_s3_bucket.one", ["no-op"], bucket("acme-one"), bucket("acme-one")),
-        change("aws_s3_bucket.two", ["no-op"], bucket("acme-two"), bucket("acme-two")),
-        change("aws_s3_bucket_public_access_block.one", ["no-op"], open_block("acme-one"), open_block("acme-one")),
-        change("aws_s3_bucket_public_access_block.two", ["no-op"], open_block("acme-two"), open_block("acme-two")),
+        left_alone("aws_s3_bucket.one", bucket("acme-one")),
+        left_alone("aws_s3_bucket.two", bucket("acme-two")),
+        left_alone("aws_s3_bucket_public_access_block.one", open_block("acme-one")),
+        left_alone("aws_s3_bucket_public_access_block.two", open_block("acme-two")),
         change("aws_s3_bucket_policy.shared", ["update"], policy("acme-one"), policy("acme-two")),
     ])
     outcome = compare(resources)
@@ -199,19 +191,16 @@ def test_an_account_block_change_analyses_every_bucket_again(tmp_path: Path) -> 
                       "ignore_public_acls": True, "restrict_public_buckets": True}
     account_after = {**account_before, "block_public_policy": False, "restrict_public_buckets": False}
     resources = crafted_plan(tmp_path, [
-        change("aws_s3_bucket.calm", ["no-op"], bucket("acme-calm"), bucket("acme-calm")),
-        change("aws_s3_bucket_policy.calm", ["no-op"], policy("acme-calm"), policy("acme-calm")),
+        left_alone("aws_s3_bucket.calm", bucket("acme-calm")),
+        left_alone("aws_s3_bucket_policy.calm", policy("acme-calm")),
         change("aws_s3_account_public_access_block.account", ["update"], account_before, account_after),
     ])
-    outcome = compare(resources)
-    assert outcome["reused"] == frozenset()
-    found = public_findings(outcome, "aws_s3_bucket.calm")
-    assert found and all(state == "new" for _, state in found)
+    assert_analysed_again_as_new(compare(resources), "aws_s3_bucket.calm")
 
 
 def test_a_resource_is_unchanged_only_when_its_prior_value_is_its_planned_value(tmp_path: Path) -> None:
     resources = crafted_plan(tmp_path, [
-        change("aws_s3_bucket.same", ["no-op"], bucket("acme-same"), bucket("acme-same")),
+        left_alone("aws_s3_bucket.same", bucket("acme-same")),
         change("aws_s3_bucket.edited", ["update"], bucket("acme-edited"), {**bucket("acme-edited"), "tags": {"a": "b"}}),
         change("aws_s3_bucket.new", ["create"], None, bucket("acme-new")),
     ])
