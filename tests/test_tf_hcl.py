@@ -198,3 +198,61 @@ def test_invalid_utf8_is_an_input_error_on_its_line(tmp_path) -> None:
     error = parse_source(path, b'resource "aws_s3_bucket" "b" {\n  bucket = "ok"\n}\n# caf\xe9\n')
     assert (error.file, error.line) == (path, 4)
     assert "not valid UTF-8" in error.message
+
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_TF_FILES = sorted(p for folder in ("examples", "tests/fixtures") for p in (REPO / folder).rglob("*.tf"))
+
+
+def _parsed_with(parser, path: Path):  # type: ignore[no-untyped-def]
+    from iacgate.adapters.terraform.hcl import _parse_hcl_file
+
+    return _parse_hcl_file(str(path), path.read_text(encoding="utf-8"), parser)
+
+
+def test_lean_parser_gives_the_same_syntax_trees_as_python_hcl2s_parser() -> None:
+    """Both ways of making the batch parser (from the shipped tables, from python-hcl2's loaded parser)
+    read every Terraform file in the repository exactly as python-hcl2's own parser does."""
+    import io
+
+    from iacgate.adapters.terraform import hcl
+
+    shipped = hcl._lean_from_shipped_tables()
+    buffer = io.BytesIO()
+    hcl.hcl2_parser().save(buffer)
+    remade = hcl._lean(pickle.loads(buffer.getvalue()))
+    assert shipped is not None  # python-hcl2's tables are read directly on this installation
+    assert not shipped.options.propagate_positions and not remade.options.propagate_positions
+    assert len(REPO_TF_FILES) >= 20
+    for path in REPO_TF_FILES:
+        expected = _parsed_with(hcl.hcl2_parser(), path)
+        assert _parsed_with(shipped, path) == expected, path
+        assert _parsed_with(remade, path) == expected, path
+    assert any(_parsed_with(shipped, path).blocks for path in REPO_TF_FILES)
+
+
+def test_lean_parser_falls_back_when_the_shipped_tables_are_not_python_hcl2s(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Tables under another key (another grammar, options or lark version), a changed imported grammar
+    or a damaged file are not used; the batch parser is then made from python-hcl2's parser."""
+    from hcl2 import parser as hcl2_parser_module
+
+    from iacgate.adapters.terraform import hcl
+
+    real = Path(hcl2_parser_module.PARSER_FILE).read_bytes()
+    header, _, rest = real.partition(b"\n")
+    other_key = tmp_path / "other-key.bin"
+    other_key.write_bytes(b"0" * len(header) + b"\n" + rest)
+    damaged = tmp_path / "damaged.bin"
+    damaged.write_bytes(header + b"\n" + rest[: len(rest) // 2])
+    for tables in (other_key, damaged, tmp_path / "missing.bin"):
+        monkeypatch.setattr(hcl2_parser_module, "PARSER_FILE", tables)
+        assert hcl._lean_from_shipped_tables() is None, tables
+    hcl.lean_parser.cache_clear()
+    try:
+        parser = hcl.lean_parser()  # PARSER_FILE still points at a missing file
+        assert not parser.options.propagate_positions
+        path = REPO / "examples" / "terraform"
+        sample = next(p for p in REPO_TF_FILES if p.is_relative_to(path))
+        assert _parsed_with(parser, sample) == _parsed_with(hcl.hcl2_parser(), sample)
+    finally:
+        hcl.lean_parser.cache_clear()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import pickle
 import re
 import textwrap
@@ -218,13 +219,52 @@ def parse_file(path: str, text: str, lean: bool = False) -> ParsedFile:
 def lean_parser() -> Lark:
     """python-hcl2's parser (its grammar and shipped parser tables) without position propagation:
     each rule reduction no longer copies its children's positions (a third of the parse time).
-    Made from python-hcl2's own parser, so no grammar is compiled (that takes a second)."""
-    full = hcl2_parser()
+    Loaded from the tables python-hcl2 ships when they are the ones its own parser would load, else
+    made from python-hcl2's loaded parser; either way no grammar is compiled (that takes a second)."""
+    shipped = _lean_from_shipped_tables()
+    if shipped is not None:
+        return shipped
     buffer = io.BytesIO()
-    full.save(buffer)
-    saved = pickle.loads(buffer.getvalue())  # lark's own serialisation of its own parser
-    saved["data"]["options"]["propagate_positions"] = False
+    hcl2_parser().save(buffer)
+    return _lean(pickle.loads(buffer.getvalue()))  # lark's own serialisation of its own parser
+
+
+def _lean(saved: dict[str, Any], **options: Any) -> Lark:
+    saved["data"]["options"].update(options, propagate_positions=False)
     return Lark.load(saved)
+
+
+def _lean_from_shipped_tables() -> Lark | None:
+    """The parser tables in python-hcl2's lark cache file, read as lark reads them for
+    ``hcl2.parser.parser()``: only when the file's key is the one lark computes for that call (the
+    grammar's text, the call's options, lark's and Python's versions) and the grammars it imports are
+    unchanged. Half the time of loading python-hcl2's parser and re-serialising it. None otherwise
+    (lark would rebuild that file; the caller then takes python-hcl2's parser)."""
+    import hashlib
+    import sys
+
+    import lark
+    from hcl2 import parser as hcl2_parser_module
+    from hcl2.postlexer import PostLexer
+    from lark.load_grammar import verify_used_files
+
+    tables = str(hcl2_parser_module.PARSER_FILE)
+    try:
+        with open(os.path.join(os.path.dirname(hcl2_parser_module.__file__), "hcl2.lark"), encoding="utf8") as f:
+            grammar = f.read()
+        # as Lark.__init__ keys its cache: hcl2's options in the order it passes them, less the
+        # unhashable postlex
+        key = grammar + f"parserlalrcache{tables}propagate_positionsTrue" + lark.__version__ \
+            + str(sys.version_info[:2])
+        with open(tables, "rb") as f:
+            if f.readline().rstrip(b"\n") != hashlib.sha256(key.encode("utf8")).hexdigest().encode():
+                return None
+            if not verify_used_files(pickle.load(f)):  # python-hcl2's own file, read as lark reads it
+                return None
+            saved = pickle.load(f)
+        return _lean(saved, postlex=PostLexer())
+    except Exception:  # noqa: BLE001 - any surprise in another package's file: take the slow path
+        return None
 
 
 def _parse_hcl_file(path: str, text: str, parser: Lark) -> ParsedFile:
