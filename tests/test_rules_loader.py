@@ -135,6 +135,41 @@ def test_unreadable_files_are_errors_not_tracebacks(tmp_path: Path, text: str, e
     assert len(found) >= 1 and expected in found[0], found
 
 
+@pytest.mark.parametrize("text", [
+    "id: a\nid: b\n", "base: &b {fact: declared, is_true: true}\ncondition: *b\n", "id: [unclosed\n",
+    "a: b: c\n", "\tx: 1\n", "{a: 1}: 2\n", "k: &a [1]\n", "[1, *x]\n",
+])
+def test_rule_yaml_faults_are_found_alike_with_and_without_libyaml(text: str) -> None:
+    """The loader on libyaml and the pure-Python one refuse the same files, at the same place."""
+    import yaml
+
+    from iacgate.rules.loader import _yaml_loader
+
+    def outcome(loader: type) -> object:
+        try:
+            return list(yaml.load_all(text, Loader=loader))  # noqa: S506 - safe loaders
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            return type(exc).__name__, mark.line, mark.column
+        except yaml.YAMLError as exc:  # an undefined alias
+            return type(exc).__name__
+
+    assert outcome(_yaml_loader(libyaml=True)) == outcome(_yaml_loader(libyaml=False))
+
+
+def test_builtin_rule_files_read_alike_with_and_without_libyaml() -> None:
+    import yaml
+
+    from iacgate.rules.loader import _yaml_loader
+
+    files = sorted((Path(__file__).resolve().parent.parent / "policies").rglob("*.yaml"))
+    assert len(files) >= 20 and yaml.__with_libyaml__
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        with_c = list(yaml.load_all(text, Loader=_yaml_loader(libyaml=True)))  # noqa: S506
+        assert with_c and with_c == list(yaml.load_all(text, Loader=_yaml_loader(libyaml=False))), path  # noqa: S506
+
+
 def test_duplicate_ids_in_a_pack(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", VALID_RULE)
     second = write(tmp_path, "b.yml", VALID_RULE)
