@@ -205,3 +205,71 @@ def test_a_resource_is_unchanged_only_when_its_prior_value_is_its_planned_value(
         change("aws_s3_bucket.new", ["create"], None, bucket("acme-new")),
     ])
     assert unchanged_addresses(resources) == {"aws_s3_bucket.same"}
+
+
+# ---------------------------------------------------------------------------------------- the prior state's worker
+
+WITH_PRIOR_STATE = [p for p in PLANS if compare(plan_resources(p))["counts"]["existing"]]
+
+
+def report_of(path: Path, workers: int) -> tuple[list[tuple[str, str, str, str | None]], dict[str, int] | None]:
+    from iacgate.load import LoadOptions
+
+    report = scan.scan([str(path)], scan.ScanOptions(load=LoadOptions(parse_workers=workers)))
+    return [(f.rule_id, f.address, f.status, f.change) for f in report.findings], report.changes
+
+
+def parts_in_a_marked_worker() -> list:  # type: ignore[type-arg]
+    """The worker's job, leaving its process id where the test can see it."""
+    import os
+
+    Path(os.environ["PRIOR_WORKER_MARK"]).write_text(str(os.getpid()))
+    return ORIGINAL_WORKER_JOB()
+
+
+def worker_dies() -> list:  # type: ignore[type-arg]
+    import os
+
+    os._exit(3)
+
+
+ORIGINAL_WORKER_JOB = scan._prior_parts_in_worker
+
+
+@pytest.fixture
+def prior_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every plan with a prior state gets the worker; the run's folder holds no ignore file."""
+    monkeypatch.setattr(scan, "PRIOR_WORKER_MIN_RESOURCES", 1)
+    monkeypatch.chdir(tmp_path)
+    mark = tmp_path / "worker.pid"
+    monkeypatch.setenv("PRIOR_WORKER_MARK", str(mark))
+    return mark
+
+
+def test_the_fixtures_include_plans_with_existing_findings() -> None:
+    assert len(WITH_PRIOR_STATE) >= 2
+
+
+@pytest.mark.parametrize("path", WITH_PRIOR_STATE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_prior_state_worker_gives_the_same_report(path: Path, prior_worker: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the prior-state worker is forked, which this platform does not do")
+    here = report_of(path, workers=1)
+    assert not prior_worker.exists()  # one process: no worker
+    monkeypatch.setattr(scan, "_prior_parts_in_worker", parts_in_a_marked_worker)
+    there = report_of(path, workers=2)
+    assert int(prior_worker.read_text()) != os.getpid()
+    assert there == here
+    assert here[1] is not None and here[1]["existing"] > 0
+    assert any(change == "existing" for *_, change in here[0])
+
+
+def test_a_prior_state_worker_that_dies_changes_nothing(prior_worker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its part is done in the scan's own process instead."""
+    path = WITH_PRIOR_STATE[0]
+    here = report_of(path, workers=1)
+    monkeypatch.setattr(scan, "_prior_parts_in_worker", worker_dies)
+    assert report_of(path, workers=2) == here

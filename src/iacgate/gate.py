@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from . import __version__
 from .findings import SEVERITIES, Finding, ScanReport, Suppression, severity_rank
@@ -166,11 +166,20 @@ def apply_gate(findings: Iterable[Finding], errors: Iterable[Any], options: Gate
         tool_version=tool_version, changes=changes)
 
 
-def _change_key(finding: Finding) -> tuple[str, str]:
+class FindingStatus(NamedTuple):
+    """A finding as far as telling new from existing needs it (what a worker sends back of the prior
+    state's findings)."""
+
+    rule_id: str
+    address: str
+    status: str
+
+
+def _change_key(finding: Finding | FindingStatus) -> tuple[str, str]:
     return finding.rule_id, finding.address
 
 
-def classify_changes(after_findings: Iterable[Finding], before_findings: Iterable[Finding],
+def classify_changes(after_findings: Iterable[Finding], before_findings: Iterable[Finding | FindingStatus],
                      actions_by_address: dict[str, tuple[str, ...]] | None = None
                      ) -> tuple[list[Finding], dict[str, int]]:
     """Mark each finding over the planned state ``new`` or ``existing`` and count them.

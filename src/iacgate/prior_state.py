@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -137,22 +138,41 @@ def _same_or_too_deep(compare: _GraphComparison, before: Bucket, after: Bucket) 
         return False
 
 
+@dataclass
+class PriorPart:
+    """The prior state's findings over everything but the buckets the change leaves alone
+    (``reused``), whose findings over the prior state are their planned findings. The findings may be
+    carried as :class:`~iacgate.gate.FindingStatus` (from a worker process: all that telling new from
+    existing needs)."""
+
+    findings: list[Any] = field(default_factory=list)
+    reused: frozenset[str] = frozenset()
+
+
+def prior_part(resources: list[RawResource], planned: Model, build: Callable[[list[RawResource]], Model],
+               analyse: AnalyseWithBuckets, evaluate: Evaluate) -> PriorPart:
+    """The part of the prior state's findings the planned state's analysis cannot stand for: it needs
+    the planned model, not its analysis (so it can run beside that analysis)."""
+    prior_resources = before_resources(resources)
+    if not prior_resources:
+        return PriorPart()
+    prior = build(prior_resources)
+    reused = unchanged_buckets(prior, planned, unchanged_addresses(resources))
+    return PriorPart(evaluate(analyse(prior, [b for b in prior.buckets if b.address not in reused])), reused)
+
+
 def prior_findings(resources: list[RawResource], planned: Model, planned_subjects: list[Subject],
                    build: Callable[[list[RawResource]], Model], analyse: AnalyseWithBuckets,
-                   evaluate: Evaluate) -> list[Finding]:
+                   evaluate: Evaluate, part: PriorPart | None = None) -> list[Any]:
     """The findings over the prior state of the plans among ``resources`` (empty when no resource
     existed before). For each rule and address they hold the same statuses as evaluating the whole
     prior state: the buckets whose part of the model the change leaves alone are evaluated on their
-    planned subjects, everything else on the prior-state model."""
-    prior_resources = before_resources(resources)
-    if not prior_resources:
-        return []
-    prior = build(prior_resources)
-    reused = unchanged_buckets(prior, planned, unchanged_addresses(resources))
-    subjects = analyse(prior, [b for b in prior.buckets if b.address not in reused])
-    subjects += [s for s in planned_subjects if s.kind == "s3_bucket" and s.address in reused]
-    return evaluate(subjects)
+    planned subjects, everything else on the prior-state model (``part``, when already worked out)."""
+    if part is None:
+        part = prior_part(resources, planned, build, analyse, evaluate)
+    reused = [s for s in planned_subjects if s.kind == "s3_bucket" and s.address in part.reused]
+    return part.findings + evaluate(reused) if reused else list(part.findings)
 
 
-__all__ = ["PRIOR_STATE_FIELDS", "before_resources", "prior_findings", "unchanged_addresses",
-           "unchanged_buckets"]
+__all__ = ["PRIOR_STATE_FIELDS", "PriorPart", "before_resources", "prior_findings", "prior_part",
+           "unchanged_addresses", "unchanged_buckets"]

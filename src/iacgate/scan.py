@@ -22,7 +22,11 @@ from .model import AccountPublicAccessBlock, Bucket, Model
 from .raw import InputError, LoadResult, RawResource, StackOrigin, distinct_errors
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
     from .baseline import Baseline
+    from .gate import FindingStatus
+    from .prior_state import PriorPart
     from .rules.loader import Rule, RuleError
     from .stack_cache import StackCache, StackFindings
 
@@ -189,16 +193,21 @@ class AnalysedStacks:
 
 def stack_findings(resources: list[RawResource], account_blocks: list[AccountPublicAccessBlock],
                    rules: list[Rule], rule_params: dict[str, dict[str, object]],
-                   settle: Callable[[], None] = lambda: None) -> AnalysedStacks:
+                   settle: Callable[[], None] = lambda: None,
+                   built: Callable[[list[Model]], None] = lambda models: None) -> AnalysedStacks:
     """model -> analyse -> rules, one stack at a time: what one stack declares (a bucket an instance
     role can reach, a variable holding a key, a module call) never stands in for another's.
-    ``settle`` runs after each model is built (the scan moves it out of the collector's sight)."""
+    ``settle`` runs after each model is built (the scan moves it out of the collector's sight);
+    ``built`` is given every stack's model before any is analysed."""
     from .rules import evaluate
 
     out = AnalysedStacks()
+    models = []
     for members in by_stack(resources):
-        model = build_model(members)
+        models.append(build_model(members))
         settle()
+    built(models)
+    for model in models:
         subjects = analyse(model, account_blocks)
         found = evaluate(rules, subjects, rule_params)
         _declared_by(found, subjects)
@@ -208,15 +217,90 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
     return out
 
 
-def prior_state_findings(stacks: AnalysedStacks, options: ScanOptions, rules: list[Rule]) -> list[Finding]:
-    """The findings over the prior state of every plan among the stacks (see prior_state)."""
-    from .prior_state import prior_findings
-    from .rules import evaluate
+# Plans with fewer resources that existed before are cheaper to analyse twice here than to fork for.
+PRIOR_WORKER_MIN_RESOURCES = 2000
 
-    return [finding for model, subjects in stacks.models
-            for finding in prior_findings(model.raw, model, subjects, build_model,
-                                          lambda prior, buckets: analyse(prior, options.account_blocks, buckets),
-                                          lambda found: evaluate(rules, found, options.rule_params))]
+
+class PriorState:
+    """The findings over the prior state of every plan among the stacks (see prior_state). The part
+    that needs only the planned models (the prior-state model, its analysis and rules) runs in a
+    forked worker while the planned state is analysed here, for plans large enough and where there
+    are cores for it; otherwise here, afterwards. A worker that fails is replaced by doing its part
+    here: the result is the same either way."""
+
+    def __init__(self, options: ScanOptions, rules: list[Rule]) -> None:
+        self.options, self.rules = options, rules
+        self.models: list[Model] = []
+        self.pending: Future[list[PriorPart]] | None = None
+        self.executor: Executor | None = None
+
+    def _part(self, model: Model) -> PriorPart:
+        from .prior_state import prior_part
+        from .rules import evaluate
+
+        return prior_part(model.raw, model, build_model,
+                          lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
+                          lambda found: evaluate(self.rules, found, self.options.rule_params))
+
+    def start(self, models: list[Model]) -> None:
+        """Called with the planned models before they are analysed."""
+        from . import workers
+
+        self.models = models
+        existed = sum(1 for model in models for r in model.raw
+                      if r.source_kind == "plan" and isinstance(r.before, dict))
+        wanted = self.options.load.parse_workers or os.cpu_count() or 1
+        if existed < PRIOR_WORKER_MIN_RESOURCES or wanted < 2 or not workers.can_fork():
+            return
+        self.executor = workers.start_pool(1, _adopt_prior_state, (self,))
+        if self.executor is not None:
+            try:
+                self.pending = self.executor.submit(_prior_parts_in_worker)
+            except Exception:  # noqa: BLE001 - the pool could not start: the parts are done here
+                self.pending = None
+
+    def findings(self, stacks: AnalysedStacks) -> list[Finding | FindingStatus]:
+        from .prior_state import prior_findings
+        from .rules import evaluate
+
+        parts = self._worker_parts()
+        out: list[Finding | FindingStatus] = []
+        for model, subjects in stacks.models:
+            part = parts.get(id(model)) if parts is not None else None
+            out.extend(prior_findings(model.raw, model, subjects, build_model,
+                                      lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
+                                      lambda found: evaluate(self.rules, found, self.options.rule_params),
+                                      part if part is not None else self._part(model)))
+        return out
+
+    def _worker_parts(self) -> dict[int, PriorPart] | None:
+        if self.pending is None or self.executor is None:
+            return None
+        try:
+            return {id(model): part for model, part in zip(self.models, self.pending.result())}
+        except Exception:  # noqa: BLE001 - a worker that died or failed: its parts are done here
+            return None
+        finally:
+            self.executor.shutdown()
+
+
+_adopted_prior_state: list[PriorState] = []  # in the prior-state worker: the job it was forked for
+
+
+def _adopt_prior_state(job: PriorState) -> None:
+    _adopted_prior_state[:] = [job]
+
+
+def _prior_parts_in_worker() -> list[PriorPart]:
+    """In the worker: each planned model's prior part, its findings cut down to what is sent back."""
+    from .gate import FindingStatus
+
+    parts = []
+    for model in _adopted_prior_state[0].models:
+        part = _adopted_prior_state[0]._part(model)
+        part.findings = [FindingStatus(f.rule_id, f.address, f.status) for f in part.findings]
+        parts.append(part)
+    return parts
 
 
 def analysed_origin(origin: StackOrigin, options: ScanOptions, rules: list[Rule]) -> StackFindings:
@@ -269,7 +353,10 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     by_origin = _origin_findings(loaded, options, rules, cache)
     in_origins = {id(r) for origin in loaded.stacks for r in origin.resources}
     rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
-    analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, settle=gc.freeze)
+    has_plan = any(r.source_kind == "plan" for r in loaded.resources)
+    prior_state = PriorState(options, rules) if has_plan else None
+    analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, settle=gc.freeze,
+                              built=prior_state.start if prior_state is not None else lambda models: None)
     findings, subjects, analysis_errors = analysed.findings, analysed.subjects, analysed.errors
     subjects_meta = meta_by_subject(subjects)
     files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
@@ -298,8 +385,8 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
         findings = apply_baseline(findings, baseline)
 
     changes = None
-    if any(r.source_kind == "plan" for r in loaded.resources):  # a plan of creations alone has no prior state
-        findings, changes = classify_changes(findings, prior_state_findings(analysed, options, rules))
+    if prior_state is not None:  # a plan of creations alone has no prior state
+        findings, changes = classify_changes(findings, prior_state.findings(analysed))
 
     # in file and line order: the same whichever stacks came from the cache
     input_errors = sorted(distinct_errors(load_errors + analysis_errors),
