@@ -218,7 +218,7 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
 
 
 # Plans with fewer resources that existed before are cheaper to analyse twice here than to fork for.
-PRIOR_WORKER_MIN_RESOURCES = 2000
+PRIOR_WORKER_MIN_RESOURCES = 500
 
 
 class PriorState:
