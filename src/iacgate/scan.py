@@ -217,7 +217,7 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
     return out
 
 
-# Plans with fewer resources that existed before are cheaper to analyse twice here than to fork for.
+# Below this many resources that existed before, the prior state costs less to analyse here than to fork for.
 PRIOR_WORKER_MIN_RESOURCES = 500
 
 
