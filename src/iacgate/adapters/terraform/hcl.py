@@ -203,11 +203,13 @@ def decode_source(data: bytes) -> str:
 
 def parse_file(path: str, text: str, lean: bool = False) -> ParsedFile:
     """Parse one ``.tf``, ``.tf.json``, ``.tfvars`` or ``.tfvars.json`` file. Never raises.
-    ``lean``: parse with :func:`lean_parser` (worth it for a batch of files; same result)."""
+    ``lean``: parse with :func:`lean_parser` (worth making for a batch of files; same result). It is
+    taken for any file when it is read from python-hcl2's tables (then it loads faster than
+    python-hcl2's own parser)."""
     try:
         if path.endswith(".json"):
             return _parse_json_file(path, text)
-        return _parse_hcl_file(path, text, lean_parser() if lean else hcl2_parser())
+        return _parse_hcl_file(path, text, lean_parser() if lean else _shipped_lean() or hcl2_parser())
     except RecursionError:
         return ParsedFile(path, (), (), (ParseProblem("file is nested too deeply to be analysed", None),))
     except Exception as exc:  # a converter bug must not take the whole run down
@@ -221,12 +223,17 @@ def lean_parser() -> Lark:
     each rule reduction no longer copies its children's positions (a third of the parse time).
     Loaded from the tables python-hcl2 ships when they are the ones its own parser would load, else
     made from python-hcl2's loaded parser; either way no grammar is compiled (that takes a second)."""
-    shipped = _lean_from_shipped_tables()
+    shipped = _shipped_lean()
     if shipped is not None:
         return shipped
     buffer = io.BytesIO()
     hcl2_parser().save(buffer)
     return _lean(pickle.loads(buffer.getvalue()))  # lark's own serialisation of its own parser
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_lean() -> Lark | None:
+    return _lean_from_shipped_tables()
 
 
 def _lean(saved: dict[str, Any], **options: Any) -> Lark:
