@@ -239,7 +239,7 @@ ORIGINAL_WORKER_JOB = scan._prior_parts_in_worker
 @pytest.fixture
 def prior_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Every plan with a prior state gets the worker; the run's folder holds no ignore file."""
-    monkeypatch.setattr(scan, "PRIOR_WORKER_MIN_RESOURCES", 1)
+    monkeypatch.setattr(scan, "PLAN_WORKER_MIN_RESOURCES", 1)
     monkeypatch.chdir(tmp_path)
     mark = tmp_path / "worker.pid"
     monkeypatch.setenv("PRIOR_WORKER_MARK", str(mark))

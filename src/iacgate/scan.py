@@ -4,10 +4,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import gc
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +22,7 @@ from .raw import InputError, LoadResult, RawResource, StackOrigin, distinct_erro
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
+    from .analysis.credentials import CredentialHit
     from .baseline import Baseline
     from .gate import FindingStatus
     from .prior_state import PriorPart
@@ -60,9 +59,10 @@ def unlinked_errors(model: Model) -> list[InputError]:
                        kind="warning") for u in model.unlinked]
 
 
-def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock],
-            buckets: list[Bucket] | None = None) -> list[Subject]:
-    """The subjects of a model; ``buckets``: only these of its buckets (all by default)."""
+def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock], buckets: list[Bucket] | None = None,
+            credentials: Callable[[Model], list[CredentialHit]] | None = None) -> list[Subject]:
+    """The subjects of a model; ``buckets``: only these of its buckets (all by default);
+    ``credentials``: where the credentials in its resources come from (found here by default)."""
     from .analysis import s3_exposure
     from .analysis.credentials import (
         access_key_subjects,
@@ -85,7 +85,8 @@ def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock],
     subjects: list[Subject] = []
     subjects.extend(bucket_subjects(model.buckets if buckets is None else buckets, exposure_facts))
     subjects.extend(account_block_subjects(model.account_public_access_blocks))
-    subjects.extend(credential_subjects(find_credentials(model.raw)))
+    subjects.extend(credential_subjects(find_credentials(model.raw) if credentials is None
+                                        else credentials(model)))
     subjects.extend(access_key_subjects(model.raw))
     subjects.extend(launch_site_subjects(model))
     return subjects
@@ -162,10 +163,13 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
     cache = _stack_cache(options, rules)
     load_options = dataclasses.replace(options.load, reuse=cache.take if cache is not None else None,
                                        analyse=functools.partial(analysed_origin, options=options, rules=rules))
-    with _collector_skips_existing_objects():
-        with collector_paused():  # loading makes millions of objects and next to no garbage cycles
-            loaded = load(paths, load_options)
-            gc.freeze()
+    # Loading, analysing and gating make millions of objects (a large tree's syntax, a plan's decoded
+    # values, models, subjects, findings) and next to no garbage cycles: the collector stays paused
+    # for the whole scan instead of walking them again and again (a quarter of a large plan's run;
+    # peak memory is no higher), and what the scan keeps is not walked as new when it runs again.
+    # The report formats pause it as they need.
+    with collector_paused(age_survivors=True):
+        loaded = load(paths, load_options)
         return _gate_loaded(loaded, options, ignore_entries, baseline, rules, rule_errors, cache)
 
 
@@ -193,22 +197,19 @@ class AnalysedStacks:
 
 def stack_findings(resources: list[RawResource], account_blocks: list[AccountPublicAccessBlock],
                    rules: list[Rule], rule_params: dict[str, dict[str, object]],
-                   settle: Callable[[], None] = lambda: None,
-                   built: Callable[[list[Model]], None] = lambda models: None) -> AnalysedStacks:
+                   plan_worker: PlanWorker | None = None) -> AnalysedStacks:
     """model -> analyse -> rules, one stack at a time: what one stack declares (a bucket an instance
     role can reach, a variable holding a key, a module call) never stands in for another's.
-    ``settle`` runs after each model is built (the scan moves it out of the collector's sight);
-    ``built`` is given every stack's model before any is analysed."""
+    ``plan_worker`` is started with every stack's model before any is analysed."""
     from .rules import evaluate
 
     out = AnalysedStacks()
-    models = []
-    for members in by_stack(resources):
-        models.append(build_model(members))
-        settle()
-    built(models)
+    models = [build_model(members) for members in by_stack(resources)]
+    if plan_worker is not None:
+        plan_worker.start(models)
     for model in models:
-        subjects = analyse(model, account_blocks)
+        subjects = analyse(model, account_blocks,
+                           credentials=plan_worker.credentials if plan_worker is not None else None)
         found = evaluate(rules, subjects, rule_params)
         _declared_by(found, subjects)
         out.findings.extend(found)
@@ -217,30 +218,24 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
     return out
 
 
-# Below this many resources that existed before, the prior state costs less to analyse here than to fork for.
-PRIOR_WORKER_MIN_RESOURCES = 500
+# Below this many resources that existed before, the plan's side work costs less here than a fork.
+PLAN_WORKER_MIN_RESOURCES = 500
 
 
-class PriorState:
-    """The findings over the prior state of every plan among the stacks (see prior_state). The part
-    that needs only the planned models (the prior-state model, its analysis and rules) runs in a
-    forked worker while the planned state is analysed here, for plans large enough and where there
-    are cores for it; otherwise here, afterwards. A worker that fails is replaced by doing its part
-    here: the result is the same either way."""
+class PlanWorker:
+    """Two parts of the plans' analysis need only the planned models: the credential scan of the
+    planned resources, and the prior state's own part (see prior_state). For plans with enough
+    resources that existed before, and where there are cores for it, a forked worker does both while
+    the rest of the planned state is analysed here; otherwise they are done here. Work a failed
+    worker did not send back is done here: the result is the same either way."""
 
     def __init__(self, options: ScanOptions, rules: list[Rule]) -> None:
         self.options, self.rules = options, rules
         self.models: list[Model] = []
-        self.pending: Future[list[PriorPart]] | None = None
         self.executor: Executor | None = None
-
-    def _part(self, model: Model) -> PriorPart:
-        from .prior_state import prior_part
-        from .rules import evaluate
-
-        return prior_part(model.raw, model, build_model,
-                          lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
-                          lambda found: evaluate(self.rules, found, self.options.rule_params))
+        self.pending_credentials: Future[list[list[tuple[int, dict[str, object]]]]] | None = None
+        self.pending_parts: Future[list[PriorPart]] | None = None
+        self.found_credentials: dict[int, list[CredentialHit]] | None = None
 
     def start(self, models: list[Model]) -> None:
         """Called with the planned models before they are analysed."""
@@ -250,45 +245,88 @@ class PriorState:
         existed = sum(1 for model in models for r in model.raw
                       if r.source_kind == "plan" and isinstance(r.before, dict))
         wanted = self.options.load.parse_workers or os.cpu_count() or 1
-        if existed < PRIOR_WORKER_MIN_RESOURCES or wanted < 2 or not workers.can_fork():
+        if existed < PLAN_WORKER_MIN_RESOURCES or wanted < 2 or not workers.can_fork():
             return
-        self.executor = workers.start_pool(1, _adopt_prior_state, (self,))
-        if self.executor is not None:
-            try:
-                self.pending = self.executor.submit(_prior_parts_in_worker)
-            except Exception:  # noqa: BLE001 - the pool could not start: the parts are done here
-                self.pending = None
+        self.executor = workers.start_pool(1, _adopt_plan_worker, (self,))
+        if self.executor is None:
+            return
+        try:  # the worker takes them in this order: the credentials are needed first
+            self.pending_credentials = self.executor.submit(_credentials_in_worker)
+            self.pending_parts = self.executor.submit(_prior_parts_in_worker)
+        except Exception:  # noqa: BLE001 - the pool could not start: the work is done here
+            pass
 
-    def findings(self, stacks: AnalysedStacks) -> list[Finding | FindingStatus]:
+    def credentials(self, model: Model) -> list[CredentialHit]:
+        """The credentials written in the model's resources (``find_credentials``)."""
+        from .analysis.credentials import CredentialHit, find_credentials
+
+        if self.found_credentials is None:
+            self.found_credentials = {}
+            try:
+                if self.pending_credentials is not None:
+                    for sent, planned in zip(self.pending_credentials.result(), self.models):
+                        self.found_credentials[id(planned)] = [CredentialHit(holder=planned.raw[index], **fields)
+                                                               for index, fields in sent]
+            except Exception:  # noqa: BLE001 - a worker that died or failed
+                self.found_credentials = {}
+        found = self.found_credentials.get(id(model))
+        return found if found is not None else find_credentials(model.raw)
+
+    def _part(self, model: Model) -> PriorPart:
+        from .prior_state import prior_part
+        from .rules import evaluate
+
+        return prior_part(model.raw, model, build_model,
+                          lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
+                          lambda found: evaluate(self.rules, found, self.options.rule_params))
+
+    def prior_findings(self, stacks: AnalysedStacks) -> list[Finding | FindingStatus]:
+        """The findings over the prior state of every plan among the stacks (see prior_state)."""
         from .prior_state import prior_findings
         from .rules import evaluate
 
         parts = self._worker_parts()
         out: list[Finding | FindingStatus] = []
         for model, subjects in stacks.models:
-            part = parts.get(id(model)) if parts is not None else None
+            part = parts.get(id(model))
             out.extend(prior_findings(model.raw, model, subjects, build_model,
                                       lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
                                       lambda found: evaluate(self.rules, found, self.options.rule_params),
                                       part if part is not None else self._part(model)))
         return out
 
-    def _worker_parts(self) -> dict[int, PriorPart] | None:
-        if self.pending is None or self.executor is None:
-            return None
+    def _worker_parts(self) -> dict[int, PriorPart]:
+        if self.executor is None:
+            return {}
         try:
-            return {id(model): part for model, part in zip(self.models, self.pending.result())}
+            if self.pending_parts is None:
+                return {}
+            return {id(model): part for model, part in zip(self.models, self.pending_parts.result())}
         except Exception:  # noqa: BLE001 - a worker that died or failed: its parts are done here
-            return None
+            return {}
         finally:
             self.executor.shutdown()
 
 
-_adopted_prior_state: list[PriorState] = []  # in the prior-state worker: the job it was forked for
+_adopted_plan_worker: list[PlanWorker] = []  # in the plan worker: the job it was forked for
 
 
-def _adopt_prior_state(job: PriorState) -> None:
-    _adopted_prior_state[:] = [job]
+def _adopt_plan_worker(job: PlanWorker) -> None:
+    _adopted_plan_worker[:] = [job]
+
+
+def _credentials_in_worker() -> list[list[tuple[int, dict[str, object]]]]:
+    """In the worker: each planned model's credential hits, their holders sent as indexes into the
+    model's resources (the parent holds the same list)."""
+    from .analysis.credentials import find_credentials
+
+    out = []
+    for model in _adopted_plan_worker[0].models:
+        index = {id(resource): i for i, resource in enumerate(model.raw)}
+        out.append([(index[id(hit.holder)], {f.name: getattr(hit, f.name) for f in dataclasses.fields(hit)
+                                             if f.name != "holder"})
+                    for hit in find_credentials(model.raw)])
+    return out
 
 
 def _prior_parts_in_worker() -> list[PriorPart]:
@@ -296,8 +334,8 @@ def _prior_parts_in_worker() -> list[PriorPart]:
     from .gate import FindingStatus
 
     parts = []
-    for model in _adopted_prior_state[0].models:
-        part = _adopted_prior_state[0]._part(model)
+    for model in _adopted_plan_worker[0].models:
+        part = _adopted_plan_worker[0]._part(model)
         part.findings = [FindingStatus(f.rule_id, f.address, f.status) for f in part.findings]
         parts.append(part)
     return parts
@@ -309,8 +347,7 @@ def analysed_origin(origin: StackOrigin, options: ScanOptions, rules: list[Rule]
     from .stack_cache import StackFindings
     from .suppressions import meta_by_subject
 
-    analysed = stack_findings(origin.resources, options.account_blocks, rules, options.rule_params,
-                              settle=gc.freeze)
+    analysed = stack_findings(origin.resources, options.account_blocks, rules, options.rule_params)
     return StackFindings(analysed.findings, meta_by_subject(analysed.subjects), origin.errors,
                          analysed.errors, origin.files, sum(1 for r in origin.resources if r.mode == "managed"))
 
@@ -328,21 +365,6 @@ def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule]
     return out
 
 
-@contextmanager
-def _collector_skips_existing_objects() -> Iterator[None]:
-    """The loaded inputs (millions of small objects for a big tree or plan) live until the report is
-    written and hold no garbage cycles: while the scan runs they sit in the collector's permanent
-    generation (``gc.freeze``), so its full collections stop walking them again and again, about a
-    quarter of the time after loading. Each stack's model joins them once built (``settle``: a
-    fifth of the analysis time of a large Terraform tree). Everything is handed back to the
-    collector at the end. The collector stays paused while the inputs load, so it never walks
-    them at all (a plan's decoded tree was walked twice)."""
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,  # type: ignore[type-arg]
                  baseline: Baseline | None, rules: list[Rule], rule_errors: list[RuleError],
                  cache: StackCache | None) -> ScanReport:
@@ -354,9 +376,8 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     in_origins = {id(r) for origin in loaded.stacks for r in origin.resources}
     rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
     has_plan = any(r.source_kind == "plan" for r in loaded.resources)
-    prior_state = PriorState(options, rules) if has_plan else None
-    analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, settle=gc.freeze,
-                              built=prior_state.start if prior_state is not None else lambda models: None)
+    plan_worker = PlanWorker(options, rules) if has_plan else None
+    analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, plan_worker=plan_worker)
     findings, subjects, analysis_errors = analysed.findings, analysed.subjects, analysed.errors
     subjects_meta = meta_by_subject(subjects)
     files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
@@ -385,8 +406,8 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
         findings = apply_baseline(findings, baseline)
 
     changes = None
-    if prior_state is not None:  # a plan of creations alone has no prior state
-        findings, changes = classify_changes(findings, prior_state.findings(analysed))
+    if plan_worker is not None:  # a plan of creations alone has no prior state
+        findings, changes = classify_changes(findings, plan_worker.prior_findings(analysed))
 
     # in file and line order: the same whichever stacks came from the cache
     input_errors = sorted(distinct_errors(load_errors + analysis_errors),
