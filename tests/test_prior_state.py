@@ -273,3 +273,53 @@ def test_a_prior_state_worker_that_dies_changes_nothing(prior_worker: Path, monk
     here = report_of(path, workers=1)
     monkeypatch.setattr(scan, "_prior_parts_in_worker", worker_dies)
     assert report_of(path, workers=2) == here
+
+
+def credentials_in_a_marked_worker() -> list:  # type: ignore[type-arg]
+    import os
+
+    Path(os.environ["PRIOR_WORKER_MARK"]).with_suffix(".credentials").write_text(str(os.getpid()))
+    return ORIGINAL_CREDENTIALS_JOB()
+
+
+ORIGINAL_CREDENTIALS_JOB = scan._credentials_in_worker
+KEY_ID, SECRET = "AKIA" + "Q3EGRIUT5BVKXY7N", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "Qa8Lm2Zt4u"
+
+
+def instance(user_data: str) -> dict:  # type: ignore[type-arg]
+    return {"ami": "ami-12345678", "instance_type": "t3.micro", "user_data": user_data,
+            "metadata_options": [{"http_tokens": "required", "http_endpoint": "enabled"}]}
+
+
+def plan_with_keys(tmp_path: Path) -> Path:
+    script = f"export AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY={SECRET}\n"
+    crafted_plan(tmp_path, [
+        left_alone("aws_instance.old", instance(script)),
+        change("aws_instance.new", ["create"], None, instance(script)),
+        left_alone("aws_s3_bucket.logs", bucket("logs")),
+        left_alone("aws_s3_bucket_acl.logs", acl("logs", "public-read")),
+    ])
+    return tmp_path / "plan.json"
+
+
+@pytest.mark.parametrize("dies_in", [None, "credentials", "prior parts"])
+def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, prior_worker: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, dies_in: str | None) -> None:
+    import os
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the plan worker is forked, which this platform does not do")
+    path = plan_with_keys(tmp_path)
+    here = report_of(path, workers=1)
+    monkeypatch.setattr(scan, "_credentials_in_worker",
+                        worker_dies if dies_in == "credentials" else credentials_in_a_marked_worker)
+    monkeypatch.setattr(scan, "_prior_parts_in_worker", worker_dies if dies_in == "prior parts" else ORIGINAL_WORKER_JOB)
+    there = report_of(path, workers=2)
+    assert there == here
+    if dies_in is None:
+        assert int(prior_worker.with_suffix(".credentials").read_text()) != os.getpid()
+    found = {(rule, address, change) for rule, address, status, change in here[0]
+             if rule.startswith("IG-CRED") and status == "fail"}
+    assert {address for _, address, _ in found} == {"aws_instance.old", "aws_instance.new"}
+    assert {change for _, address, change in found if address == "aws_instance.old"} == {"existing"}
+    assert {change for _, address, change in found if address == "aws_instance.new"} == {"new"}
