@@ -20,6 +20,7 @@ import os
 import pickle
 import re
 import textwrap
+from collections.abc import Callable
 from typing import Any, NamedTuple, Union
 
 from lark import Lark, Token, Tree
@@ -505,12 +506,17 @@ class _Converter:
     def expr(self, node: Tree | Token) -> Expr:
         if isinstance(node, Token):
             return Invalid(str(node), "unexpected token")
-        handler = getattr(self, "x_" + node.data, None)
+        handler = _EXPRESSION_HANDLERS.get(node.data)
         if handler is None:
             return Invalid(self.source(node), f"unsupported syntax {node.data}")
-        return self.share(handler(node))
+        made = handler(self, node)
+        kind = type(made)
+        return self.share(made) if kind is Lit or kind is Name else made
 
     def x_expr_term(self, node: Tree) -> Expr:
+        children = node.children
+        if len(children) == 1 and type(children[0]) is Tree and children[0].data != "new_line_or_comment":
+            return self.expr(children[0])  # the usual case: one subexpression, nothing around it
         inner = _trees(node)
         if len(inner) != 1:
             return Invalid(self.source(node), "unsupported expression")
@@ -590,7 +596,7 @@ class _Converter:
                 raw_parts.append(self.expr(_trees(inner)[0]))
             else:
                 raw_parts.append(self.directive(inner))
-        return _assemble_template(raw_parts, self.source(node))
+        return _assemble_template(raw_parts, lambda: self.source(node))
 
     def directive(self, node: Tree) -> _Directive:
         kind = node.data.replace("template_", "").replace("_start", "")
@@ -625,11 +631,23 @@ class _Converter:
         return parse_template_text(body)
 
     def _traverse(self, node: Tree, step: tuple) -> Expr:
-        base_node = _trees(node)[0]
-        base = self.expr(base_node)
-        if isinstance(base, Traversal):
-            return Traversal(base.base, base.steps + (step,), self.source(node))
-        return Traversal(base, (step,), self.source(node))
+        base, steps = self._traversal_parts(_trees(node)[0])
+        return Traversal(base, steps + (step,), self.source(node))
+
+    def _traversal_parts(self, node: Tree) -> tuple[Expr, tuple]:
+        """The base and steps of a traversal's base expression (``a.b`` of ``a.b.c``), without the
+        source text of each shorter traversal, which the longer one replaces."""
+        while (node.data == "expr_term" and len(node.children) == 1 and type(node.children[0]) is Tree
+               and node.children[0].data != "new_line_or_comment"):
+            node = node.children[0]  # as x_expr_term reads it
+        handler = _TRAVERSAL_STEPS.get(node.data)
+        if handler is None:
+            base = self.expr(node)
+            if isinstance(base, Traversal):
+                return base.base, base.steps
+            return base, ()
+        base, steps = self._traversal_parts(_trees(node)[0])
+        return base, steps + (handler(self, node),)
 
     def step(self, node: Tree) -> tuple:
         if node.data == "get_attr":
@@ -643,16 +661,20 @@ class _Converter:
         raise ValueError(f"unknown traversal step {node.data}")
 
     def x_get_attr_expr_term(self, node: Tree) -> Expr:
-        return self._traverse(node, self.step(_trees(node)[1]))
+        return self._traverse(node, self.traversal_step(node))
 
-    def x_index_expr_term(self, node: Tree) -> Expr:
-        return self._traverse(node, self.step(_trees(node)[1]))
+    x_index_expr_term = x_get_attr_expr_term
 
     def x_attr_splat_expr_term(self, node: Tree) -> Expr:
-        splat = _trees(node)[1]
-        return self._traverse(node, ("splat", tuple(self.step(s) for s in _trees(splat))))
+        return self._traverse(node, self.splat_step(node))
 
     x_full_splat_expr_term = x_attr_splat_expr_term
+
+    def traversal_step(self, node: Tree) -> tuple:
+        return self.step(_trees(node)[1])
+
+    def splat_step(self, node: Tree) -> tuple:
+        return ("splat", tuple(self.step(s) for s in _trees(_trees(node)[1])))
 
     def x_for_tuple_expr(self, node: Tree) -> Expr:
         return self._for(node, is_object=False)
@@ -678,8 +700,17 @@ class _Converter:
         return ForExpr(key_var, value_var, collection, key, value, cond, grouping, self.source(node))
 
 
-def _assemble_template(raw_parts: list[Any], text: str) -> Expr:
-    """Flat string parts (literals, expressions, directives) -> a Template with if/for structure."""
+_EXPRESSION_HANDLERS: dict[str, Any] = {name[2:]: handler for name, handler in vars(_Converter).items()
+                                         if name.startswith("x_")}
+# traversal nodes -> how each makes its last step
+_TRAVERSAL_STEPS: dict[str, Any] = {
+    "get_attr_expr_term": _Converter.traversal_step, "index_expr_term": _Converter.traversal_step,
+    "attr_splat_expr_term": _Converter.splat_step, "full_splat_expr_term": _Converter.splat_step}
+
+
+def _assemble_template(raw_parts: list[Any], source: Callable[[], str]) -> Expr:
+    """Flat string parts (literals, expressions, directives) -> a Template with if/for structure.
+    ``source``: the template's text, for an error (worked out only then)."""
     parts = list(raw_parts)
     # strip markers trim the whitespace of the neighbouring literal
     for i, part in enumerate(parts):
@@ -728,7 +759,7 @@ def _assemble_template(raw_parts: list[Any], text: str) -> Expr:
     try:
         result, stop = sequence(())
     except _TemplateError as exc:
-        return Invalid(text, str(exc))
+        return Invalid(source(), str(exc))
     if not result:
         return Lit("")
     if len(result) == 1 and isinstance(result[0], str):
