@@ -256,3 +256,39 @@ def test_lean_parser_falls_back_when_the_shipped_tables_are_not_python_hcl2s(tmp
         assert _parsed_with(parser, sample) == _parsed_with(hcl.hcl2_parser(), sample)
     finally:
         hcl.lean_parser.cache_clear()
+
+
+def test_the_lean_parser_finds_its_rules_by_identity_and_leaves_python_hcl2s_alone() -> None:
+    from lark.grammar import Rule
+
+    from iacgate.adapters.terraform import hcl
+
+    def rule_types(parser) -> set[type]:  # type: ignore[no-untyped-def]
+        return {type(key) for key in parser.parser.parser.parser.callbacks if isinstance(key, Rule)}
+
+    assert rule_types(hcl.lean_parser()) == {hcl._IdentityRule}
+    assert rule_types(hcl.hcl2_parser()) == {Rule}
+    tree = hcl.lean_parser().parse('a = b.c[0]\n\n')
+    assert tree == hcl.hcl2_parser().parse('a = b.c[0]\n\n')
+
+
+def test_identity_rules_are_only_taken_where_the_table_and_the_builders_share_them() -> None:
+    import io
+
+    from iacgate.adapters.terraform import hcl
+
+    buffer = io.BytesIO()
+    hcl.hcl2_parser().save(buffer)
+    saved = pickle.loads(buffer.getvalue())
+    saved["data"]["options"]["propagate_positions"] = False
+    from lark import Lark
+
+    parser = Lark.load(saved)
+    inner = parser.parser.parser.parser
+    copied = {type(key)(key.origin, key.expansion, key.order, key.alias, key.options) if hasattr(key, "origin")
+              else key: builder for key, builder in inner.callbacks.items()}
+    inner.callbacks.clear()
+    inner.callbacks.update(copied)  # equal rules, but not the table's objects
+    assert hcl._with_identity_rules(parser) is parser
+    assert all(type(key).__name__ == "Rule" for key in inner.callbacks if hasattr(key, "origin"))
+    assert parser.parse('a = 1\n\n') == hcl.hcl2_parser().parse('a = 1\n\n')

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Union
 
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
+from lark.grammar import Rule
 
 from hcl2.parser import parser as hcl2_parser
 
@@ -239,7 +240,42 @@ def _shipped_lean() -> Lark | None:
 
 def _lean(saved: dict[str, Any], **options: Any) -> Lark:
     saved["data"]["options"].update(options, propagate_positions=False)
-    return Lark.load(saved)
+    return _with_identity_rules(Lark.load(saved))
+
+
+class _IdentityRule(Rule):
+    """A grammar rule hashed and compared by identity. At every step the LALR loop checks the table's
+    action against the end state (``arg != end_state``) and, on a reduction, finds the rule's tree
+    builder (``callbacks[rule]``); with lark's ``Rule`` each runs a Python ``__eq__`` / ``__hash__``,
+    about a tenth of the parse. In one loaded parser the table and the builders hold the same rule
+    objects, so identity gives the same answers."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+
+
+def _with_identity_rules(parser: Lark) -> Lark:
+    """``parser`` with its rules made :class:`_IdentityRule`, when its parse table and tree builders
+    are laid out as this lark keeps them and share every rule object; else as it is."""
+    try:
+        inner = parser.parser.parser.parser
+        callbacks, states = inner.callbacks, inner.parse_table.states
+    except AttributeError:
+        return parser
+    if not isinstance(callbacks, dict):
+        return parser
+    built = {id(key): key for key in callbacks if type(key) is Rule}
+    reduced = [arg for actions in states.values() for _, arg in actions.values() if isinstance(arg, Rule)]
+    if not built or any(id(rule) not in built for rule in reduced):
+        return parser
+    for rule in built.values():
+        rule.__class__ = _IdentityRule
+    entries = list(callbacks.items())
+    callbacks.clear()  # the same dict is shared by lark's other holders: re-hashed in place
+    callbacks.update(entries)
+    return parser
 
 
 def _lean_from_shipped_tables() -> Lark | None:
