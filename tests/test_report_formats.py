@@ -409,3 +409,40 @@ def test_any_input_text_renders_safely_in_every_format(text: str) -> None:
     low = passing.findings[0]
     low.title = low.message = text
     assert not atlantis_failed(render(passing, "atlantis"))
+
+
+_KEY_ID = "AKIA" + "Q3EGRIUT5BVKXY7N"
+_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "Qa8Lm2Zt4u"
+_texts = st.one_of(st.sampled_from(["", "x", _KEY_ID, f"key {_SECRET} end", f"aws_secret_access_key = {_SECRET}",
+                                    "a" * 19, "b" * 40, "aws_s3_bucket.logs"]),
+                   st.text(max_size=30))
+_maybe_texts = st.none() | _texts
+_lines = st.none() | st.integers(min_value=0, max_value=10**6)
+
+
+@st.composite
+def _findings(draw) -> Finding:  # type: ignore[no-untyped-def]
+    suppression = draw(st.none() | st.builds(Suppression, _texts, _texts, _maybe_texts, _texts))
+    return Finding(
+        rule_id=draw(_texts), concept=draw(_texts), severity=draw(st.sampled_from(["critical", "high", "low"])),
+        status=draw(st.sampled_from(["fail", "unknown"])), title=draw(_texts), message=draw(_texts),
+        address=draw(_texts), resource_type=draw(_texts), source_kind=draw(_texts),
+        location=Source(draw(_maybe_texts), draw(_lines), draw(_lines), draw(_maybe_texts), draw(_texts)),
+        evidence=draw(st.lists(st.builds(Evidence, _maybe_texts, _maybe_texts, _lines, _lines, _texts), max_size=3)),
+        what=draw(_texts), remediation=draw(st.dictionaries(_texts, _texts, max_size=3)),
+        references=draw(st.lists(_texts, max_size=3)), blocking=draw(st.booleans()), suppression=suppression,
+        change=draw(st.none() | st.sampled_from(["new", "existing"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_findings())
+def test_json_findings_are_the_scrubbed_finding_data(finding: Finding) -> None:
+    """The JSON report builds each finding scrubbed in one pass; it is what scrubbing the shared
+    finding data gives, field for field and in the same order."""
+    from iacgate.report.json_report import _memoised_rule_text, _scrubbed_finding, finding_data, scrub_tree
+
+    expected = scrub_tree(finding_data(finding, display_path))
+    made = _scrubbed_finding(finding, display_path, _memoised_rule_text())
+    assert made == expected
+    assert json.dumps(made) == json.dumps(expected)
+    assert _SECRET not in json.dumps(made) and _KEY_ID not in json.dumps(made)

@@ -61,10 +61,40 @@ def _memoised_rule_text() -> Callable[[Any], Any]:
     return scrub_once
 
 
+def _scrubbed(value: Any) -> Any:
+    """:func:`scrub_tree` of one value."""
+    if type(value) is str:
+        return value if len(value) < SHORTEST_REDACTED else scrub(value)
+    return value if type(value) in _NO_TEXT else scrub_tree(value)
+
+
 def _scrubbed_finding(finding: Finding, display: PathDisplay, rule_text: Callable[[Any], Any]) -> dict[str, Any]:
-    """``scrub_tree(finding_data(finding))``, with the rule's own text scrubbed once per report."""
-    data = finding_data(finding, display, rule_text=False)
-    out = scrub_tree(data)
+    """``scrub_tree(finding_data(finding, display))`` made in one pass (each value scrubbed as it is
+    put in; a report of thousands of findings spent a third of its time copying them), with the
+    rule's own text scrubbed once per report. A test holds the two equal."""
+    t = _scrubbed
+    loc = finding.location
+    out: dict[str, Any] = {
+        "rule_id": t(finding.rule_id),
+        "concept": t(finding.concept),
+        "severity": t(finding.severity),
+        "status": t(finding.status),
+        "blocking": t(finding.blocking),
+        "title": t(finding.title),
+        "message": t(finding.message),
+        "resource": {"address": t(finding.address), "type": t(finding.resource_type),
+                     "source_kind": t(finding.source_kind)},
+        "location": {"file": t(display(loc.file)), "line": t(loc.line), "end_line": t(loc.end_line)},
+        "evidence": [{"address": t(e.address), "file": t(display(e.file)), "line": t(e.line),
+                      "end_line": t(e.end_line), "detail": t(e.detail)} for e in finding.evidence],
+        "fingerprint": t(finding.fingerprint),
+        "suppressed": t(finding.suppressed),
+    }
+    if finding.suppression is not None:
+        s = finding.suppression
+        out["suppression"] = {"reason": t(s.reason), "until": t(s.until), "origin": t(s.origin)}
+    if finding.change is not None:
+        out["change"] = t(finding.change)
     if finding.remediation:
         out["remediation"] = rule_text(finding.remediation)
     if finding.references:
