@@ -47,7 +47,8 @@ def test_report_paths_read_as_display_path(layout: Path, cwd: str, monkeypatch: 
              f"{root}/link-to-repo/a/b/main.tf", f"{root}/other/x/o.tf", f"{root}/other/x/lnk.tf",
              "a/out/x/o.tf", "../other/x/o.tf", "..", ".", "", None, "-", "<stdin>", "git::https://x/y.git",
              "s3://b/k", f"{root}/repo", root, "/", "/etc/hosts", "missing/z.tf", "a//b///main.tf",
-             f"{root}/repo/a/b/", "a/b/main.tf\x00", "caf\u00e9.tf"]
+             f"{root}/repo/a/b/", "a/b/main.tf\x00", "caf\u00e9.tf", f"{root}/other/x/o.tf\x00",
+             f"{root}/other/x/missing.tf", f"{root}/repo/a/out/x/o.tf", f"{root}/repo/a/out/x/lnk.tf"]
     monkeypatch.chdir(layout / cwd)
     shown = ReportPaths()
     assert [shown(name) for name in names] == [display_path(name) for name in names]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 # Paths that name no file on this machine: stdin, remote module sources, URLs.
@@ -19,11 +20,11 @@ def is_local_path(file: str | None) -> bool:
 
 
 def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None,
-                 real_cwd: str | None = None) -> str | None:
+                 real_cwd: str | None = None, realpath: Callable[[str], str] = os.path.realpath) -> str | None:
     """``file`` relative to ``cwd`` (default: the current directory) when it lies below it, also
     through symlinks (a checkout under /tmp -> /private/tmp), else absolute; stdin markers and
     remote sources are returned as given. ``real_cwd``: ``cwd`` with its symlinks resolved, when the
-    caller already knows it."""
+    caller already knows it; ``realpath``: how a path's symlinks are resolved (``os.path.realpath``)."""
     if not file or not is_local_path(file):
         return file
     base = os.fspath(cwd) if cwd is not None else os.getcwd()
@@ -34,7 +35,7 @@ def display_path(file: str | None, cwd: str | os.PathLike[str] | None = None,
     if below is not None:
         return below
     try:
-        below = _posix_below(os.path.realpath(absolute), real_cwd or os.path.realpath(base))
+        below = _posix_below(realpath(absolute), real_cwd or os.path.realpath(base))
     except (ValueError, OSError):  # a name no file system accepts
         below = None
     return below if below is not None else absolute
@@ -65,20 +66,33 @@ def _display_path_by_parts(file: str, cwd: str) -> str:
 
 
 class ReportPaths:
-    """:func:`display_path` for the many files of one report: each file worked out once, and the
-    current folder resolved once (a file outside it costs a walk of both paths' symlinks)."""
+    """:func:`display_path` for the many files of one report: each file worked out once, the
+    current folder resolved once, and each folder of files outside it once (resolving a path checks
+    every folder on the way; a file in a resolved folder needs one check of its own)."""
 
     def __init__(self) -> None:
         self._base = os.getcwd()
         self._real_base: str | None = None
         self._shown: dict[str | None, str | None] = {}
+        self._real_folders: dict[str, str] = {}
 
     def __call__(self, file: str | None) -> str | None:
         if file not in self._shown:
             if self._real_base is None:
                 self._real_base = os.path.realpath(self._base)
-            self._shown[file] = display_path(file, self._base, self._real_base)
+            self._shown[file] = display_path(file, self._base, self._real_base, self._realpath)
         return self._shown[file]
+
+    def _realpath(self, path: str) -> str:
+        """``os.path.realpath`` of a normalised absolute path."""
+        folder, name = os.path.split(path)
+        if not name or name in (".", "..") or not folder or "\x00" in path:  # as realpath: raises
+            return os.path.realpath(path)
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = self._real_folders[folder] = os.path.realpath(folder)
+        candidate = os.path.join(real_folder, name)
+        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
 def _spelled(match: re.Match[str]) -> str:
