@@ -446,3 +446,22 @@ def test_json_findings_are_the_scrubbed_finding_data(finding: Finding) -> None:
     assert made == expected
     assert json.dumps(made) == json.dumps(expected)
     assert _SECRET not in json.dumps(made) and _KEY_ID not in json.dumps(made)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_findings())
+def test_json_finding_text_is_the_encoded_scrubbed_finding(finding: Finding) -> None:
+    """The JSON report's text of a finding splices in its rule's text encoded once per report: the
+    same characters as encoding the whole scrubbed finding."""
+    from iacgate.report.json_report import (
+        _encoded_finding,
+        _memoised,
+        _memoised_rule_text,
+        _scrubbed_finding,
+        scrub_tree,
+    )
+
+    rule_json = _memoised(lambda value: json.dumps(scrub_tree(value)))
+    text = _encoded_finding(finding, display_path, rule_json)
+    assert text == json.dumps(_scrubbed_finding(finding, display_path, _memoised_rule_text()))
+    assert text == _encoded_finding(finding, display_path, rule_json)  # the remembered rule text

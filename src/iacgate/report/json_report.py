@@ -47,18 +47,23 @@ def _sort_key(finding: Finding) -> tuple[Any, ...]:
 PathDisplay = Callable[[Any], Any]
 
 
-def _memoised_rule_text() -> Callable[[Any], Any]:
-    """:func:`scrub_tree` remembered per value for one report: a rule's remediation and references
-    are the same text on each of its findings (thousands, for a big tree)."""
-    scrubbed: dict[Any, Any] = {}
+def _memoised(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``make`` remembered per value (a dict or a list) for one report: a rule's remediation and
+    references are the same text on each of its findings (thousands, for a big tree)."""
+    made: dict[Any, Any] = {}
 
-    def scrub_once(value: Any) -> Any:
+    def once(value: Any) -> Any:
         key = tuple(value.items()) if isinstance(value, dict) else tuple(value)
-        if key not in scrubbed:
-            scrubbed[key] = scrub_tree(value)
-        return scrubbed[key]
+        if key not in made:
+            made[key] = make(value)
+        return made[key]
 
-    return scrub_once
+    return once
+
+
+def _memoised_rule_text() -> Callable[[Any], Any]:
+    """:func:`scrub_tree` remembered per value for one report."""
+    return _memoised(scrub_tree)
 
 
 def _scrubbed(value: Any) -> Any:
@@ -68,10 +73,12 @@ def _scrubbed(value: Any) -> Any:
     return value if type(value) in _NO_TEXT else scrub_tree(value)
 
 
-def _scrubbed_finding(finding: Finding, display: PathDisplay, rule_text: Callable[[Any], Any]) -> dict[str, Any]:
+def _scrubbed_finding(finding: Finding, display: PathDisplay,
+                      rule_text: Callable[[Any], Any] | None) -> dict[str, Any]:
     """``scrub_tree(finding_data(finding, display))`` made in one pass (each value scrubbed as it is
     put in; a report of thousands of findings spent a third of its time copying them), with the
-    rule's own text scrubbed once per report. A test holds the two equal."""
+    rule's own text scrubbed once per report (``rule_text``; None: left out). Flags and line numbers
+    hold no text. A test holds the two equal."""
     t = _scrubbed
     loc = finding.location
     out: dict[str, Any] = {
@@ -79,27 +86,41 @@ def _scrubbed_finding(finding: Finding, display: PathDisplay, rule_text: Callabl
         "concept": t(finding.concept),
         "severity": t(finding.severity),
         "status": t(finding.status),
-        "blocking": t(finding.blocking),
+        "blocking": finding.blocking,
         "title": t(finding.title),
         "message": t(finding.message),
         "resource": {"address": t(finding.address), "type": t(finding.resource_type),
                      "source_kind": t(finding.source_kind)},
-        "location": {"file": t(display(loc.file)), "line": t(loc.line), "end_line": t(loc.end_line)},
-        "evidence": [{"address": t(e.address), "file": t(display(e.file)), "line": t(e.line),
-                      "end_line": t(e.end_line), "detail": t(e.detail)} for e in finding.evidence],
+        "location": {"file": t(display(loc.file)), "line": loc.line, "end_line": loc.end_line},
+        "evidence": [{"address": t(e.address), "file": t(display(e.file)), "line": e.line,
+                      "end_line": e.end_line, "detail": t(e.detail)} for e in finding.evidence],
         "fingerprint": t(finding.fingerprint),
-        "suppressed": t(finding.suppressed),
+        "suppressed": finding.suppressed,
     }
     if finding.suppression is not None:
         s = finding.suppression
         out["suppression"] = {"reason": t(s.reason), "until": t(s.until), "origin": t(s.origin)}
     if finding.change is not None:
         out["change"] = t(finding.change)
-    if finding.remediation:
-        out["remediation"] = rule_text(finding.remediation)
-    if finding.references:
-        out["references"] = rule_text(finding.references)
+    if rule_text is not None:
+        if finding.remediation:
+            out["remediation"] = rule_text(finding.remediation)
+        if finding.references:
+            out["references"] = rule_text(finding.references)
     return out
+
+
+class _Encoded(str):
+    """An item of the report already encoded as JSON text."""
+
+
+def _encoded_finding(finding: Finding, display: PathDisplay, rule_json: Callable[[Any], str]) -> _Encoded:
+    """``json.dumps`` of the scrubbed finding, with its rule's remediation and references encoded once
+    per report (``rule_json``): they are last in the finding and over half the text of a big report."""
+    text = json.dumps(_scrubbed_finding(finding, display, None))
+    tail = "".join(f', "{key}": {rule_json(value)}' for key, value in
+                   (("remediation", finding.remediation), ("references", finding.references)) if value)
+    return _Encoded(f"{text[:-1]}{tail}}}" if tail else text)
 
 
 def finding_data(finding: Finding, display: PathDisplay = display_path, rule_text: bool = True) -> dict[str, Any]:
@@ -155,10 +176,11 @@ def report_data(report: ScanReport) -> dict[str, Any]:
         return data
 
 
-def _report_data(report: ScanReport) -> dict[str, Any]:
+def _report_data(report: ScanReport, encoded: bool = False) -> dict[str, Any]:
     """The report data with the findings and errors as iterators, each item built and scrubbed
     when it is taken: an unscrubbed copy of a report of tens of thousands of findings never exists
-    whole beside the scrubbed one, and the JSON text can be encoded item by item."""
+    whole beside the scrubbed one, and the JSON text can be encoded item by item (``encoded``: the
+    findings come as their JSON text)."""
     findings = sorted(report.findings, key=_sort_key)
     by_severity = {s: 0 for s in SEVERITIES}
     for f in findings:
@@ -178,11 +200,16 @@ def _report_data(report: ScanReport) -> dict[str, Any]:
         summary["changes"] = dict(report.changes)
     display = ReportPaths()
     rule_text = _memoised_rule_text()
+    if encoded:
+        rule_json = _memoised(lambda value: json.dumps(scrub_tree(value)))
+        items: Iterator[Any] = (_encoded_finding(f, display, rule_json) for f in findings)
+    else:
+        items = (_scrubbed_finding(f, display, rule_text) for f in findings)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": scrub_tree({"name": "iacgate", "version": report.tool_version}),
         "summary": scrub_tree(summary),
-        "findings": (_scrubbed_finding(f, display, rule_text) for f in findings),
+        "findings": items,
         "errors": (scrub_tree(error_data(e, display)) for e in report.errors),
     }
 
@@ -218,14 +245,14 @@ def _item_lines(items: Iterable[Any]) -> Iterator[str]:
     opened = False
     for item in items:
         yield ",\n    " if opened else "[\n    "
-        yield json.dumps(item)
+        yield item if type(item) is _Encoded else json.dumps(item)
         opened = True
     yield "\n  ]" if opened else "[]"
 
 
 def render(report: ScanReport) -> str:
     with collector_paused():
-        return dumps(_report_data(report))
+        return dumps(_report_data(report, encoded=True))
 
 
 _WRITE_CHARS = 1 << 20
@@ -237,7 +264,7 @@ def write(report: ScanReport, stream: TextIO) -> None:
     with collector_paused():
         pending: list[str] = []
         size = 0
-        for piece in _pieces(_report_data(report)):
+        for piece in _pieces(_report_data(report, encoded=True)):
             pending.append(piece)
             size += len(piece)
             if size >= _WRITE_CHARS:
