@@ -323,3 +323,17 @@ def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, prior_worker
     assert {address for _, address, _ in found} == {"aws_instance.old", "aws_instance.new"}
     assert {change for _, address, change in found if address == "aws_instance.old"} == {"existing"}
     assert {change for _, address, change in found if address == "aws_instance.new"} == {"new"}
+
+
+def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path: Path, prior_worker: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the limit the plan worker is not started (its copied pages would cost too much memory)."""
+    path = plan_with_keys(tmp_path)
+    here = report_of(path, workers=1)
+    monkeypatch.setattr(scan, "PLAN_WORKER_MAX_RESOURCES", 2)  # three of the plan's resources existed
+    monkeypatch.setattr(scan, "_credentials_in_worker", credentials_in_a_marked_worker)
+    assert report_of(path, workers=2) == here
+    assert not prior_worker.with_suffix(".credentials").exists()
+    monkeypatch.setattr(scan, "PLAN_WORKER_MAX_RESOURCES", 3)
+    assert report_of(path, workers=2) == here
+    assert prior_worker.with_suffix(".credentials").exists() or not sys.platform.startswith("linux")
