@@ -66,6 +66,44 @@ def run_once(argv: list[str], env: dict[str, str] | None = None) -> Sample:
     return Sample(wall, usage.ru_maxrss / 1024, proc.returncode)
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc (Linux)."""
+    out, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        out.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as f:
+                    pending.extend(int(child) for child in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def peak_total_pss_mb(argv: list[str], env: dict[str, str] | None = None) -> float | None:
+    """The largest sum of the proportional set size (shared pages split between the processes that
+    share them) of the gate and every process it started, sampled every 20 ms: what the run needs
+    of the machine's memory, worker processes included (``ru_maxrss`` is one process's peak). None
+    where /proc has no ``smaps_rollup``. A separate run: the sampling costs CPU."""
+    if not os.path.exists(f"/proc/{os.getpid()}/smaps_rollup"):
+        return None
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, sum(_pss_kib(pid) for pid in _process_tree(proc.pid)))
+        time.sleep(0.02)
+    return peak / 1024
+
+
 def median_row(name: str, samples: list[Sample], note: str = "") -> Row:
     codes = sorted({s.exit_code for s in samples})
     if any(code not in (0, 1) for code in codes):
@@ -225,6 +263,9 @@ def bench_xl(root: Path, gate: list[str], reps: int, env: dict[str, str]) -> lis
     samples = [run_once(gate + ["check", str(plan), "--no-cache", "-f", "json"], env) for _ in range(reps)]
     row = median_row("plan_XL (50k changes)", samples)
     row.extra.update({"plan_mib": round(size_mb, 1), "rss_over_plan_size": round(row.peak_rss_mb / size_mb, 2)})
+    total = peak_total_pss_mb(gate + ["check", str(plan), "--no-cache", "-f", "json"], env)
+    if total is not None:
+        row.extra.update({"all_processes_pss_mb": round(total), "pss_over_plan_size": round(total / size_mb, 2)})
     return [row]
 
 
