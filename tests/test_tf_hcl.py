@@ -5,6 +5,8 @@ import json
 import pickle
 from pathlib import Path
 
+import pytest
+
 from iacgate.adapters.terraform.hcl import (Call, Lit, ObjectExpr, Traversal, parse_file,
                                             parse_template_text)
 from test_tf_support import by_address, load
@@ -215,13 +217,17 @@ def test_lean_parser_gives_the_same_syntax_trees_as_python_hcl2s_parser() -> Non
     read every Terraform file in the repository exactly as python-hcl2's own parser does."""
     import io
 
+    from hcl2 import parser as hcl2_parser_module
+
     from iacgate.adapters.terraform import hcl
 
-    shipped = hcl._lean_from_shipped_tables()
     buffer = io.BytesIO()
-    hcl.hcl2_parser().save(buffer)
+    hcl.hcl2_parser().save(buffer)  # python-hcl2 writes its tables on its parser's first use
     remade = hcl._lean(pickle.loads(buffer.getvalue()))
-    assert shipped is not None  # python-hcl2's tables are read directly on this installation
+    if not Path(hcl2_parser_module.PARSER_FILE).is_file():
+        pytest.skip("python-hcl2 could not write its parser tables into its package folder here")
+    shipped = hcl._lean_from_shipped_tables()
+    assert shipped is not None  # python-hcl2's tables are read directly
     assert not shipped.options.propagate_positions and not remade.options.propagate_positions
     assert len(REPO_TF_FILES) >= 20
     for path in REPO_TF_FILES:
