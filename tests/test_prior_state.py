@@ -269,10 +269,14 @@ def test_the_prior_state_worker_gives_the_same_report(path: Path, prior_worker: 
 
 def test_a_prior_state_worker_that_dies_changes_nothing(prior_worker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Its part is done in the scan's own process instead."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the plan worker is forked, which this platform does not do")
     path = WITH_PRIOR_STATE[0]
     here = report_of(path, workers=1)
+    monkeypatch.setattr(scan, "_credentials_in_worker", credentials_in_a_marked_worker)
     monkeypatch.setattr(scan, "_prior_parts_in_worker", worker_dies)
     assert report_of(path, workers=2) == here
+    assert prior_worker.with_suffix(".credentials").exists()  # the worker ran its first job, then died
 
 
 def credentials_in_a_marked_worker() -> list:  # type: ignore[type-arg]
@@ -337,3 +341,33 @@ def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path
     monkeypatch.setattr(scan, "PLAN_WORKER_MAX_RESOURCES", 3)
     assert report_of(path, workers=2) == here
     assert prior_worker.with_suffix(".credentials").exists() or not sys.platform.startswith("linux")
+
+
+def slow_prior_parts() -> list:  # type: ignore[type-arg]
+    import time
+
+    time.sleep(30)
+    return []
+
+
+def test_a_run_that_stops_early_leaves_no_plan_worker_behind(tmp_path: Path, prior_worker: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error in the planned state's analysis (here: in every analysis) ends the scan while the
+    worker is still busy: the worker is ended with it, not left running with the run's output open."""
+    import multiprocessing
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the plan worker is forked, which this platform does not do")
+    path = plan_with_keys(tmp_path)
+    monkeypatch.setattr(scan, "_prior_parts_in_worker", slow_prior_parts)
+    real_analyse = scan.analyse
+
+    def failing_analyse(model, account_blocks, buckets=None, credentials=None):  # type: ignore[no-untyped-def]
+        if credentials is not None:  # the planned state, analysed in the scan's process
+            raise RuntimeError("analysis failed")
+        return real_analyse(model, account_blocks, buckets, credentials)
+
+    monkeypatch.setattr(scan, "analyse", failing_analyse)
+    with pytest.raises(RuntimeError, match="analysis failed"):
+        report_of(path, workers=2)
+    assert multiprocessing.active_children() == []

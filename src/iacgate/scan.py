@@ -301,16 +301,28 @@ class PlanWorker:
         return out
 
     def _worker_parts(self) -> dict[int, PriorPart]:
-        if self.executor is None:
+        if self.pending_parts is None:
             return {}
         try:
-            if self.pending_parts is None:
-                return {}
             return {id(model): part for model, part in zip(self.models, self.pending_parts.result())}
         except Exception:  # noqa: BLE001 - a worker that died or failed: its parts are done here
             return {}
-        finally:
-            self.executor.shutdown()
+
+    def close(self) -> None:
+        """End the worker, its work done or not (a run that stops early, on an error or an
+        interrupt, must not leave it behind holding the output streams open), and let go of the
+        models."""
+        from . import workers
+
+        executor, pending = self.executor, (self.pending_credentials, self.pending_parts)
+        self.executor, self.pending_credentials, self.pending_parts = None, None, None
+        self.models, self.found_credentials = [], None
+        if executor is None:
+            return
+        if all(future is None or future.done() for future in pending):
+            executor.shutdown()
+        else:
+            workers.stop_pool(executor)
 
 
 _adopted_plan_worker: list[PlanWorker] = []  # in the plan worker: the job it was forked for
@@ -382,44 +394,48 @@ def _gate_loaded(loaded: LoadResult, options: ScanOptions, ignore_entries: list,
     rest = [r for r in loaded.resources if id(r) not in in_origins] if in_origins else loaded.resources
     has_plan = any(r.source_kind == "plan" for r in loaded.resources)
     plan_worker = PlanWorker(options, rules) if has_plan else None
-    analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, plan_worker=plan_worker)
-    findings, subjects, analysis_errors = analysed.findings, analysed.subjects, analysed.errors
-    subjects_meta = meta_by_subject(subjects)
-    files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
-    load_errors = list(loaded.errors)
-    for origin, found in by_origin:
-        findings.extend(found.findings)
-        subjects_meta.update(found.subject_meta)
-        analysis_errors.extend(found.analysis_errors)
-        resources += found.resources
-        if origin.reused:  # its files and load errors are not in the load result
-            files.extend(found.files)
-            load_errors.extend(found.load_errors)
-    source_warnings: list[InputError] = []
-    source_root = options.source_root or implied_source_root(loaded.resources)
-    if source_root:
-        from .source_map import map_findings, with_inline_ignores
+    try:
+        analysed = stack_findings(rest, options.account_blocks, rules, options.rule_params, plan_worker=plan_worker)
+        findings, subjects, analysis_errors = analysed.findings, analysed.subjects, analysed.errors
+        subjects_meta = meta_by_subject(subjects)
+        files, resources = list(loaded.files), sum(1 for r in rest if r.mode == "managed")
+        load_errors = list(loaded.errors)
+        for origin, found in by_origin:
+            findings.extend(found.findings)
+            subjects_meta.update(found.subject_meta)
+            analysis_errors.extend(found.analysis_errors)
+            resources += found.resources
+            if origin.reused:  # its files and load errors are not in the load result
+                files.extend(found.files)
+                load_errors.extend(found.load_errors)
+        source_warnings: list[InputError] = []
+        source_root = options.source_root or implied_source_root(loaded.resources)
+        if source_root:
+            from .source_map import map_findings, with_inline_ignores
 
-        findings, source_map = map_findings(findings, loaded.resources, source_root)
-        subjects_meta = with_inline_ignores(subjects_meta, findings, source_map)
-        # An implied root that declares only part of the plan is not a mistake of the user's.
-        source_warnings = source_map.warnings if options.source_root else []
-        findings = without_configuration_twins(findings)
-    findings, suppression_warnings = apply_suppressions(findings, subjects_meta, ignore_entries,
-                                                        options.today or dt.date.today())
-    if baseline is not None:
-        findings = apply_baseline(findings, baseline)
+            findings, source_map = map_findings(findings, loaded.resources, source_root)
+            subjects_meta = with_inline_ignores(subjects_meta, findings, source_map)
+            # An implied root that declares only part of the plan is not a mistake of the user's.
+            source_warnings = source_map.warnings if options.source_root else []
+            findings = without_configuration_twins(findings)
+        findings, suppression_warnings = apply_suppressions(findings, subjects_meta, ignore_entries,
+                                                            options.today or dt.date.today())
+        if baseline is not None:
+            findings = apply_baseline(findings, baseline)
 
-    changes = None
-    if plan_worker is not None:  # a plan of creations alone has no prior state
-        findings, changes = classify_changes(findings, plan_worker.prior_findings(analysed))
+        changes = None
+        if plan_worker is not None:  # a plan of creations alone has no prior state
+            findings, changes = classify_changes(findings, plan_worker.prior_findings(analysed))
 
-    # in file and line order: the same whichever stacks came from the cache
-    input_errors = sorted(distinct_errors(load_errors + analysis_errors),
-                          key=lambda e: (e.file, e.line or 0, e.kind, e.message))
-    errors = (input_errors + source_warnings + suppression_warnings
-              + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
-    return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown,
-                                                    new_only=options.new_only),
-                      files=list(dict.fromkeys(files)), resources=resources, tool_version=__version__,
-                      changes=changes)
+        # in file and line order: the same whichever stacks came from the cache
+        input_errors = sorted(distinct_errors(load_errors + analysis_errors),
+                              key=lambda e: (e.file, e.line or 0, e.kind, e.message))
+        errors = (input_errors + source_warnings + suppression_warnings
+                  + [InputError(e.file, f"{e.pointer or '/'}: {e.message}", kind=e.kind) for e in rule_errors])
+        return apply_gate(findings, errors, GateOptions(fail_on=options.fail_on, unknown=options.unknown,
+                                                        new_only=options.new_only),
+                          files=list(dict.fromkeys(files)), resources=resources, tool_version=__version__,
+                          changes=changes)
+    finally:
+        if plan_worker is not None:
+            plan_worker.close()  # also when the run stops early: no worker outlives it

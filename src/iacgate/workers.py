@@ -34,6 +34,19 @@ def start_pool(workers: int, initializer: Callable[..., None] | None = None,
         return None
 
 
+def stop_pool(executor: Executor) -> None:
+    """Shut a pool down without waiting for the work in hand: shares not started are cancelled and
+    running workers are ended (a worker left behind outlives the run, holding its output open)."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14
+    if callable(terminate):
+        terminate()
+        return
+    running = getattr(executor, "_processes", None) or {}  # before 3.14: the pool's own table of them
+    for process in list(running.values()):
+        process.terminate()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
 def interleaved(items: Sequence[Share], workers: int) -> list[list[Share]]:
     """Four shares per worker, each taking every n-th item: neighbours (a folder's roots, a folder's
     templates) differ in size, so the shares come out about even."""
