@@ -288,12 +288,13 @@ def _lean_from_shipped_tables() -> Lark | None:
     import sys
 
     import lark
-    from hcl2 import parser as hcl2_parser_module
-    from hcl2.postlexer import PostLexer
-    from lark.load_grammar import verify_used_files
 
-    tables = str(hcl2_parser_module.PARSER_FILE)
-    try:
+    try:  # another lark or python-hcl2 may lay these out otherwise: then the slow path
+        from hcl2 import parser as hcl2_parser_module
+        from hcl2.postlexer import PostLexer
+        from lark.load_grammar import verify_used_files
+
+        tables = str(hcl2_parser_module.PARSER_FILE)
         with open(os.path.join(os.path.dirname(hcl2_parser_module.__file__), "hcl2.lark"), encoding="utf8") as f:
             grammar = f.read()
         # as Lark.__init__ keys its cache: hcl2's options in the order it passes them, less the
