@@ -95,8 +95,11 @@ def pointer_of(path: Iterable[Any]) -> str:
 
 
 def _yaml_loader(libyaml: bool = True) -> type:
-    """The rule files' YAML loader: on libyaml's scanner and parser where PyPI's build has it (six
-    times faster), nodes composed by PyYAML's composer either way, which sees each alias."""
+    r"""The rule files' YAML loader: on libyaml's scanner and parser where PyPI's build has it (six
+    times faster), nodes composed by PyYAML's composer either way, which sees each alias. The two
+    scanners differ in corners: libyaml takes a tab as a separator (``a:\t1``) and refuses a lone
+    surrogate escape (``"\ud800"``), where PyYAML does the opposite, and some errors are worded
+    differently (their positions agree)."""
     import yaml
 
     if libyaml and yaml.__with_libyaml__:
