@@ -213,7 +213,7 @@ def _parsed_with(parser, path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_lean_parser_gives_the_same_syntax_trees_as_python_hcl2s_parser() -> None:
-    """Both ways of making the batch parser (from the shipped tables, from python-hcl2's loaded parser)
+    """Both ways of making the batch parser (from python-hcl2's cached tables, from its loaded parser)
     read every Terraform file in the repository exactly as python-hcl2's own parser does."""
     import io
 
@@ -226,18 +226,18 @@ def test_lean_parser_gives_the_same_syntax_trees_as_python_hcl2s_parser() -> Non
     remade = hcl._lean(pickle.loads(buffer.getvalue()))
     if not Path(hcl2_parser_module.PARSER_FILE).is_file():
         pytest.skip("python-hcl2 could not write its parser tables into its package folder here")
-    shipped = hcl._lean_from_shipped_tables()
-    assert shipped is not None  # python-hcl2's tables are read directly
-    assert not shipped.options.propagate_positions and not remade.options.propagate_positions
+    cached = hcl._lean_from_cached_tables()
+    assert cached is not None  # python-hcl2's tables are read directly
+    assert not cached.options.propagate_positions and not remade.options.propagate_positions
     assert len(REPO_TF_FILES) >= 20
     for path in REPO_TF_FILES:
         expected = _parsed_with(hcl.hcl2_parser(), path)
-        assert _parsed_with(shipped, path) == expected, path
+        assert _parsed_with(cached, path) == expected, path
         assert _parsed_with(remade, path) == expected, path
-    assert any(_parsed_with(shipped, path).blocks for path in REPO_TF_FILES)
+    assert any(_parsed_with(cached, path).blocks for path in REPO_TF_FILES)
 
 
-def test_lean_parser_falls_back_when_the_shipped_tables_are_not_python_hcl2s(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_lean_parser_falls_back_when_the_cached_tables_are_not_python_hcl2s(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Tables under another key (another grammar, options or lark version), a changed imported grammar
     or a damaged file are not used; the batch parser is then made from python-hcl2's parser."""
     from hcl2 import parser as hcl2_parser_module
@@ -252,7 +252,7 @@ def test_lean_parser_falls_back_when_the_shipped_tables_are_not_python_hcl2s(tmp
     damaged.write_bytes(header + b"\n" + rest[: len(rest) // 2])
     for tables in (other_key, damaged, tmp_path / "missing.bin"):
         monkeypatch.setattr(hcl2_parser_module, "PARSER_FILE", tables)
-        assert hcl._lean_from_shipped_tables() is None, tables
+        assert hcl._lean_from_cached_tables() is None, tables
     hcl.lean_parser.cache_clear()
     try:
         parser = hcl.lean_parser()  # PARSER_FILE still points at a missing file

@@ -211,7 +211,7 @@ def parse_file(path: str, text: str, lean: bool = False) -> ParsedFile:
     try:
         if path.endswith(".json"):
             return _parse_json_file(path, text)
-        return _parse_hcl_file(path, text, lean_parser() if lean else _shipped_lean() or hcl2_parser())
+        return _parse_hcl_file(path, text, lean_parser() if lean else _cached_lean() or hcl2_parser())
     except RecursionError:
         return ParsedFile(path, (), (), (ParseProblem("file is nested too deeply to be analysed", None),))
     except Exception as exc:  # a converter bug must not take the whole run down
@@ -221,21 +221,22 @@ def parse_file(path: str, text: str, lean: bool = False) -> ParsedFile:
 
 @functools.lru_cache(maxsize=1)
 def lean_parser() -> Lark:
-    """python-hcl2's parser (its grammar and shipped parser tables) without position propagation:
+    """python-hcl2's parser (its grammar and parser tables) without position propagation:
     each rule reduction no longer copies its children's positions (a third of the parse time).
-    Loaded from the tables python-hcl2 ships when they are the ones its own parser would load, else
-    made from python-hcl2's loaded parser; either way no grammar is compiled (that takes a second)."""
-    shipped = _shipped_lean()
-    if shipped is not None:
-        return shipped
+    Loaded from the tables python-hcl2 keeps in its lark cache file when they are the ones its own
+    parser would load, else made from python-hcl2's loaded parser. Only python-hcl2 compiles its
+    grammar (a second), on its parser's first use where it has no cache file yet."""
+    cached = _cached_lean()
+    if cached is not None:
+        return cached
     buffer = io.BytesIO()
     hcl2_parser().save(buffer)
     return _lean(pickle.loads(buffer.getvalue()))  # lark's own serialisation of its own parser
 
 
 @functools.lru_cache(maxsize=1)
-def _shipped_lean() -> Lark | None:
-    return _lean_from_shipped_tables()
+def _cached_lean() -> Lark | None:
+    return _lean_from_cached_tables()
 
 
 def _lean(saved: dict[str, Any], **options: Any) -> Lark:
@@ -278,7 +279,7 @@ def _with_identity_rules(parser: Lark) -> Lark:
     return parser
 
 
-def _lean_from_shipped_tables() -> Lark | None:
+def _lean_from_cached_tables() -> Lark | None:
     """The parser tables in python-hcl2's lark cache file, read as lark reads them for
     ``hcl2.parser.parser()``: only when the file's key is the one lark computes for that call (the
     grammar's text, the call's options, lark's and Python's versions) and the grammars it imports are
