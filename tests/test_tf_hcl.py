@@ -244,6 +244,7 @@ def test_lean_parser_falls_back_when_the_cached_tables_are_not_python_hcl2s(tmp_
 
     from iacgate.adapters.terraform import hcl
 
+    hcl.hcl2_parser()  # python-hcl2 writes its tables on its parser's first use
     real = Path(hcl2_parser_module.PARSER_FILE).read_bytes()
     header, _, rest = real.partition(b"\n")
     other_key = tmp_path / "other-key.bin"
@@ -254,14 +255,17 @@ def test_lean_parser_falls_back_when_the_cached_tables_are_not_python_hcl2s(tmp_
         monkeypatch.setattr(hcl2_parser_module, "PARSER_FILE", tables)
         assert hcl._lean_from_cached_tables() is None, tables
     hcl.lean_parser.cache_clear()
+    hcl._cached_lean.cache_clear()
     try:
         parser = hcl.lean_parser()  # PARSER_FILE still points at a missing file
+        assert hcl._cached_lean() is None  # so it was made from python-hcl2's loaded parser
         assert not parser.options.propagate_positions
         path = REPO / "examples" / "terraform"
         sample = next(p for p in REPO_TF_FILES if p.is_relative_to(path))
         assert _parsed_with(parser, sample) == _parsed_with(hcl.hcl2_parser(), sample)
     finally:
         hcl.lean_parser.cache_clear()
+        hcl._cached_lean.cache_clear()
 
 
 def test_the_lean_parser_finds_its_rules_by_identity_and_leaves_python_hcl2s_alone() -> None:
