@@ -120,6 +120,38 @@ def test_deeply_nested_plan_json_on_stdin_is_refused(tmp_path: Path) -> None:
     assert_input_error(check(tmp_path, "-", stdin=plan), "<stdin>")
 
 
+def _nested(depth: int) -> object:
+    value: object = "x"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize("buckets", [3, 600], ids=["small plan", "plan with a worker"])
+def test_values_too_deep_to_analyse_fail_closed_naming_their_stack(tmp_path: Path, buckets: int) -> None:
+    """Values that decode but nest deeper than the analysis can follow (a policy condition 900 levels
+    deep): that plan is an input error naming it, and the plan beside it is still gated. (Such a
+    plan used to end the whole run with a message naming no file.)"""
+    changes = []
+    for i in range(buckets):
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{i}/*",
+            "Condition": {"StringEquals": {"aws:x": _nested(900)}}}]}
+        for kind, name, value in (("aws_s3_bucket", f"b{i}", {"bucket": f"b{i}", "acl": "public-read"}),
+                                  ("aws_s3_bucket_policy", f"p{i}", {"bucket": f"b{i}", "policy": json.dumps(policy)})):
+            changes.append({"address": f"{kind}.{name}", "mode": "managed", "type": kind, "name": name,
+                            "provider_name": "registry.terraform.io/hashicorp/aws",
+                            "change": {"actions": ["no-op"], "before": value, "after": value, "after_unknown": {}}})
+    write(tmp_path / "deep.plan.json", json.dumps({"format_version": "1.2", "terraform_version": "1.6.0",
+                                                   "resource_changes": changes,
+                                                   "planned_values": {"root_module": {}}}))
+    write(tmp_path / "site.plan.json", PLAN_EXAMPLE.read_bytes())
+    data = assert_input_error(check(tmp_path, "deep.plan.json", "site.plan.json"), "deep.plan.json",
+                              says="nested too deeply to analyse")
+    assert {f["location"]["file"] for f in data["findings"]} == {"site.plan.json"}
+    assert any(f["blocking"] for f in data["findings"])
+
+
 @pytest.mark.parametrize("flow", [True, False], ids=["flow", "block"])
 def test_deeply_nested_yaml_is_refused_with_its_line(tmp_path: Path, flow: bool) -> None:
     if flow:

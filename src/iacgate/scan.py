@@ -92,6 +92,12 @@ def analyse(model: Model, account_blocks: list[AccountPublicAccessBlock], bucket
     return subjects
 
 
+def too_deep_to_analyse(model: Model) -> InputError:
+    """The error for a stack whose values nest deeper than the analysis can follow."""
+    where = next((r.stack or r.file for r in model.raw if r.stack or r.file), "<input>")
+    return InputError(where, "values nested too deeply to analyse; nothing in this stack was checked")
+
+
 def _declared_by(findings: list[Finding], subjects: list[Subject]) -> None:
     """A resource a module call declares names that call as evidence (where it is written)."""
     calls = {(s.address, s.source.file): s.meta.get("declared_by") for s in subjects if s.meta.get("declared_by")}
@@ -208,9 +214,13 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
     if plan_worker is not None:
         plan_worker.start(models)
     for model in models:
-        subjects = analyse(model, account_blocks,
-                           credentials=plan_worker.credentials if plan_worker is not None else None)
-        found = evaluate(rules, subjects, rule_params)
+        try:
+            subjects = analyse(model, account_blocks,
+                               credentials=plan_worker.credentials if plan_worker is not None else None)
+            found = evaluate(rules, subjects, rule_params)
+        except RecursionError:  # fail closed, naming the stack; the other stacks are still analysed
+            out.errors.extend([too_deep_to_analyse(model), *model.errors, *unlinked_errors(model)])
+            continue
         _declared_by(found, subjects)
         out.findings.extend(found)
         out.models.append((model, subjects))
@@ -294,10 +304,13 @@ class PlanWorker:
         out: list[Finding | FindingStatus] = []
         for model, subjects in stacks.models:
             part = parts.get(id(model))
-            out.extend(prior_findings(model.raw, model, subjects, build_model,
-                                      lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
-                                      lambda found: evaluate(self.rules, found, self.options.rule_params),
-                                      part if part is not None else self._part(model)))
+            try:
+                out.extend(prior_findings(model.raw, model, subjects, build_model,
+                                          lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
+                                          lambda found: evaluate(self.rules, found, self.options.rule_params),
+                                          part if part is not None else self._part(model)))
+            except RecursionError:  # no prior state to compare with: every finding of it counts as new
+                continue
         return out
 
     def _worker_parts(self) -> dict[int, PriorPart]:
