@@ -237,11 +237,11 @@ def _may_be_plan(doc: Document) -> bool:
 def _wanted_workers(options: LoadOptions) -> int:
     """Template workers the run could use: none unless the caller analyses stacks and workers can be
     forked (they inherit the options, the analysis included); else one per core or ``parse_workers``."""
-    from .workers import can_fork
+    from .workers import can_fork, wanted
 
     if options.analyse is None or not can_fork():
         return 1
-    return options.parse_workers if options.parse_workers is not None else (os.cpu_count() or 1)
+    return wanted(options.parse_workers)
 
 
 def _document_workers(docs: list[Document], options: LoadOptions) -> int:

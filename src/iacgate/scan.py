@@ -258,9 +258,8 @@ class PlanWorker:
         self.models = models
         existed = sum(1 for model in models for r in model.raw
                       if r.source_kind == "plan" and isinstance(r.before, dict))
-        wanted = self.options.load.parse_workers or os.cpu_count() or 1
-        if not PLAN_WORKER_MIN_RESOURCES <= existed <= PLAN_WORKER_MAX_RESOURCES or wanted < 2 \
-                or not workers.can_fork():
+        if not PLAN_WORKER_MIN_RESOURCES <= existed <= PLAN_WORKER_MAX_RESOURCES \
+                or workers.wanted(self.options.load.parse_workers) < 2 or not workers.can_fork():
             return
         self.executor = workers.start_pool(1, _adopt_plan_worker, (self,))
         if self.executor is None:

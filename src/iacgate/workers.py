@@ -4,6 +4,7 @@ and a worker that dies or cannot answer turned into an outcome the caller report
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -16,6 +17,11 @@ Share = TypeVar("Share")
 def pool_context() -> Any:
     """fork where it is safe (Linux: workers inherit what is loaded), spawn elsewhere."""
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def wanted(workers: int | None) -> int:
+    """The processes asked for (``--workers``-like settings), else one per core."""
+    return workers if workers is not None else (os.cpu_count() or 1)
 
 
 def can_fork() -> bool:

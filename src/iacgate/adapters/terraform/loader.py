@@ -658,7 +658,7 @@ def parse_sources(sources: list[tuple[str, bytes]], workers: int | None,
 
 def pool_size(sources: list[tuple[str, bytes]], workers: int | None) -> int:
     """How many parse processes a batch gets: 1 (parse here) for small batches or one core."""
-    wanted = workers if workers is not None else (os.cpu_count() or 1)
+    wanted = workers_pool.wanted(workers)
     if wanted <= 1 or not _is_batch(sources):
         return 1
     return min(wanted, len(sources))
@@ -715,7 +715,7 @@ def _root_workers(roots: list[tuple[str, list[str]]], options: TerraformOptions,
     there are enough of them, and workers can be forked (they inherit the parsed tree)."""
     if options.analyse is None or len(roots) < ROOT_POOL_MIN_ROOTS or not workers_pool.can_fork():
         return 1
-    wanted = options.workers if options.workers is not None else (os.cpu_count() or 1)
+    wanted = workers_pool.wanted(options.workers)
     size = sum(len(data) for data in sources.values() if isinstance(data, bytes))
     if wanted <= 1 or size < ROOT_POOL_MIN_BYTES:
         return 1
