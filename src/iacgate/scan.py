@@ -286,28 +286,30 @@ class PlanWorker:
         found = self.found_credentials.get(id(model))
         return found if found is not None else find_credentials(model.raw)
 
-    def _part(self, model: Model) -> PriorPart:
-        from .prior_state import prior_part
+    def _analyse_prior(self, prior: Model, buckets: list[Bucket]) -> list[Subject]:
+        return analyse(prior, self.options.account_blocks, buckets)
+
+    def _evaluate(self, subjects: list[Subject]) -> list[Finding]:
         from .rules import evaluate
 
-        return prior_part(model.raw, model, build_model,
-                          lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
-                          lambda found: evaluate(self.rules, found, self.options.rule_params))
+        return evaluate(self.rules, subjects, self.options.rule_params)
+
+    def _part(self, model: Model) -> PriorPart:
+        from .prior_state import prior_part
+
+        return prior_part(model.raw, model, build_model, self._analyse_prior, self._evaluate)
 
     def prior_findings(self, stacks: AnalysedStacks) -> list[Finding | FindingStatus]:
         """The findings over the prior state of every plan among the stacks (see prior_state)."""
         from .prior_state import prior_findings
-        from .rules import evaluate
 
         parts = self._worker_parts()
         out: list[Finding | FindingStatus] = []
         for model, subjects in stacks.models:
             part = parts.get(id(model))
             try:
-                out.extend(prior_findings(model.raw, model, subjects, build_model,
-                                          lambda prior, buckets: analyse(prior, self.options.account_blocks, buckets),
-                                          lambda found: evaluate(self.rules, found, self.options.rule_params),
-                                          part if part is not None else self._part(model)))
+                out.extend(prior_findings(model.raw, model, subjects, build_model, self._analyse_prior,
+                                          self._evaluate, part if part is not None else self._part(model)))
             except RecursionError:  # no prior state to compare with: every finding of it counts as new
                 continue
         return out
