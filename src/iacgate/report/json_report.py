@@ -77,9 +77,16 @@ def _scrubbed_finding(finding: Finding, display: PathDisplay,
                       rule_text: Callable[[Any], Any] | None) -> dict[str, Any]:
     """``scrub_tree(finding_data(finding, display))`` made in one pass (each value scrubbed as it is
     put in; a report of thousands of findings spent a third of its time copying them), with the
-    rule's own text scrubbed once per report (``rule_text``; None: left out). Flags and line numbers
-    hold no text. A test holds the two equal."""
-    t = _scrubbed
+    rule's own text scrubbed once per report (``rule_text``; None: left out). A test holds the two
+    equal."""
+    return _finding_fields(finding, display, _scrubbed, rule_text)
+
+
+def _finding_fields(finding: Finding, display: PathDisplay, text: Callable[[Any], Any],
+                    rule_text: Callable[[Any], Any] | None) -> dict[str, Any]:
+    """A finding as CONTRACT.md data: each text value through ``text``, the rule's remediation and
+    references through ``rule_text`` (None: left out). Flags and line numbers hold no text."""
+    t = text
     loc = finding.location
     out: dict[str, Any] = {
         "rule_id": t(finding.rule_id),
@@ -110,6 +117,14 @@ def _scrubbed_finding(finding: Finding, display: PathDisplay,
     return out
 
 
+def _as_written(value: Any) -> Any:
+    return value
+
+
+def _rule_text_copy(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else list(value)
+
+
 class _Encoded(str):
     """An item of the report already encoded as JSON text."""
 
@@ -123,33 +138,9 @@ def _encoded_finding(finding: Finding, display: PathDisplay, rule_json: Callable
     return _Encoded(f"{text[:-1]}{tail}}}" if tail else text)
 
 
-def finding_data(finding: Finding, display: PathDisplay = display_path, rule_text: bool = True) -> dict[str, Any]:
-    loc = finding.location
-    out: dict[str, Any] = {
-        "rule_id": finding.rule_id,
-        "concept": finding.concept,
-        "severity": finding.severity,
-        "status": finding.status,
-        "blocking": finding.blocking,
-        "title": finding.title,
-        "message": finding.message,
-        "resource": {"address": finding.address, "type": finding.resource_type,
-                     "source_kind": finding.source_kind},
-        "location": {"file": display(loc.file), "line": loc.line, "end_line": loc.end_line},
-        "evidence": [{**e.to_json(), "file": display(e.file)} for e in finding.evidence],
-        "fingerprint": finding.fingerprint,
-        "suppressed": finding.suppressed,
-    }
-    if finding.suppression is not None:
-        s = finding.suppression
-        out["suppression"] = {"reason": s.reason, "until": s.until, "origin": s.origin}
-    if finding.change is not None:
-        out["change"] = finding.change
-    if finding.remediation and rule_text:
-        out["remediation"] = dict(finding.remediation)
-    if finding.references and rule_text:
-        out["references"] = list(finding.references)
-    return out
+def finding_data(finding: Finding, display: PathDisplay = display_path) -> dict[str, Any]:
+    """A finding as CONTRACT.md data, not scrubbed."""
+    return _finding_fields(finding, display, _as_written, _rule_text_copy)
 
 
 def error_data(error: Any, display: PathDisplay = display_path) -> dict[str, Any]:
