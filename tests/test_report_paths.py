@@ -8,23 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from iacgate.report.common import ReportPaths, display_path, is_local_path
+from iacgate.report.common import ReportPaths, _display_path_by_parts, display_path, is_local_path
 
 
 def by_pathlib(file: str | None) -> str | None:
-    """What display_path means, spelled with pathlib (its string comparison on POSIX is a speed-up)."""
+    """What display_path means, spelled with pathlib (the reading it takes where paths are not plain
+    POSIX strings; its string comparison on POSIX is a speed-up)."""
     if not file or not is_local_path(file):
         return file
-    base = Path.cwd()
-    absolute = Path(os.path.normpath(Path(file) if Path(file).is_absolute() else base / file))
-    try:
-        return absolute.relative_to(os.path.normpath(base)).as_posix()
-    except ValueError:
-        pass
-    try:
-        return absolute.resolve().relative_to(base.resolve()).as_posix()
-    except (ValueError, OSError):
-        return absolute.as_posix()
+    return _display_path_by_parts(file, os.getcwd())
 
 
 @pytest.fixture
