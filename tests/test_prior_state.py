@@ -219,11 +219,15 @@ def report_of(path: Path, workers: int) -> tuple[list[tuple[str, str, str, str |
     return [(f.rule_id, f.address, f.status, f.change) for f in report.findings], report.changes
 
 
-def parts_in_a_marked_worker() -> list:  # type: ignore[type-arg]
-    """The worker's job, leaving its process id where the test can see it."""
+def leave_a_mark(suffix: str) -> None:
+    """In the worker: its process id, left where the test can see it (the mark file with ``suffix``)."""
     import os
 
-    Path(os.environ["PRIOR_WORKER_MARK"]).write_text(str(os.getpid()))
+    Path(os.environ["PLAN_WORKER_MARK"]).with_suffix(suffix).write_text(str(os.getpid()))
+
+
+def parts_in_a_marked_worker() -> list:  # type: ignore[type-arg]
+    leave_a_mark(".pid")
     return ORIGINAL_WORKER_JOB()
 
 
@@ -237,12 +241,12 @@ ORIGINAL_WORKER_JOB = scan._prior_parts_in_worker
 
 
 @pytest.fixture
-def prior_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def plan_worker_mark(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Every plan with a prior state gets the worker; the run's folder holds no ignore file."""
     monkeypatch.setattr(scan, "PLAN_WORKER_MIN_RESOURCES", 1)
     monkeypatch.chdir(tmp_path)
     mark = tmp_path / "worker.pid"
-    monkeypatch.setenv("PRIOR_WORKER_MARK", str(mark))
+    monkeypatch.setenv("PLAN_WORKER_MARK", str(mark))
     return mark
 
 
@@ -251,23 +255,23 @@ def test_the_fixtures_include_plans_with_existing_findings() -> None:
 
 
 @pytest.mark.parametrize("path", WITH_PRIOR_STATE, ids=lambda p: str(p.relative_to(ROOT)))
-def test_the_prior_state_worker_gives_the_same_report(path: Path, prior_worker: Path,
+def test_the_prior_state_worker_gives_the_same_report(path: Path, plan_worker_mark: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the prior-state worker is forked, which this platform does not do")
     here = report_of(path, workers=1)
-    assert not prior_worker.exists()  # one process: no worker
+    assert not plan_worker_mark.exists()  # one process: no worker
     monkeypatch.setattr(scan, "_prior_parts_in_worker", parts_in_a_marked_worker)
     there = report_of(path, workers=2)
-    assert int(prior_worker.read_text()) != os.getpid()
+    assert int(plan_worker_mark.read_text()) != os.getpid()
     assert there == here
     assert here[1] is not None and here[1]["existing"] > 0
     assert any(change == "existing" for *_, change in here[0])
 
 
-def test_a_prior_state_worker_that_dies_changes_nothing(prior_worker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_prior_state_worker_that_dies_changes_nothing(plan_worker_mark: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Its part is done in the scan's own process instead."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the plan worker is forked, which this platform does not do")
@@ -276,13 +280,11 @@ def test_a_prior_state_worker_that_dies_changes_nothing(prior_worker: Path, monk
     monkeypatch.setattr(scan, "_credentials_in_worker", credentials_in_a_marked_worker)
     monkeypatch.setattr(scan, "_prior_parts_in_worker", worker_dies)
     assert report_of(path, workers=2) == here
-    assert prior_worker.with_suffix(".credentials").exists()  # the worker ran its first job, then died
+    assert plan_worker_mark.with_suffix(".credentials").exists()  # the worker ran its first job, then died
 
 
 def credentials_in_a_marked_worker() -> list:  # type: ignore[type-arg]
-    import os
-
-    Path(os.environ["PRIOR_WORKER_MARK"]).with_suffix(".credentials").write_text(str(os.getpid()))
+    leave_a_mark(".credentials")
     return ORIGINAL_CREDENTIALS_JOB()
 
 
@@ -307,7 +309,7 @@ def plan_with_keys(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("dies_in", [None, "credentials", "prior parts"])
-def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, prior_worker: Path,
+def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, plan_worker_mark: Path,
                                                     monkeypatch: pytest.MonkeyPatch, dies_in: str | None) -> None:
     import os
 
@@ -321,7 +323,7 @@ def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, prior_worker
     there = report_of(path, workers=2)
     assert there == here
     if dies_in is None:
-        assert int(prior_worker.with_suffix(".credentials").read_text()) != os.getpid()
+        assert int(plan_worker_mark.with_suffix(".credentials").read_text()) != os.getpid()
     found = {(rule, address, change) for rule, address, status, change in here[0]
              if rule.startswith("IG-CRED") and status == "fail"}
     assert {address for _, address, _ in found} == {"aws_instance.old", "aws_instance.new"}
@@ -329,7 +331,7 @@ def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, prior_worker
     assert {change for _, address, change in found if address == "aws_instance.new"} == {"new"}
 
 
-def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path: Path, prior_worker: Path,
+def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path: Path, plan_worker_mark: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the limit the plan worker is not started (its copied pages would cost too much memory)."""
     path = plan_with_keys(tmp_path)
@@ -337,10 +339,10 @@ def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path
     monkeypatch.setattr(scan, "PLAN_WORKER_MAX_RESOURCES", 2)  # three of the plan's resources existed
     monkeypatch.setattr(scan, "_credentials_in_worker", credentials_in_a_marked_worker)
     assert report_of(path, workers=2) == here
-    assert not prior_worker.with_suffix(".credentials").exists()
+    assert not plan_worker_mark.with_suffix(".credentials").exists()
     monkeypatch.setattr(scan, "PLAN_WORKER_MAX_RESOURCES", 3)
     assert report_of(path, workers=2) == here
-    assert prior_worker.with_suffix(".credentials").exists() or not sys.platform.startswith("linux")
+    assert plan_worker_mark.with_suffix(".credentials").exists() or not sys.platform.startswith("linux")
 
 
 def slow_prior_parts() -> list:  # type: ignore[type-arg]
@@ -350,7 +352,7 @@ def slow_prior_parts() -> list:  # type: ignore[type-arg]
     return []
 
 
-def test_a_run_that_stops_early_leaves_no_plan_worker_behind(tmp_path: Path, prior_worker: Path,
+def test_a_run_that_stops_early_leaves_no_plan_worker_behind(tmp_path: Path, plan_worker_mark: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """An error in the planned state's analysis (here: in every analysis) ends the scan while the
     worker is still busy: the worker is ended with it, not left running with the run's output open."""
