@@ -1,5 +1,7 @@
 """A full run of the gate has no side effects: no network connection, no program started (no
-``terraform``, no module download), and nothing written but the report files it was asked for."""
+``terraform``, no module download), and nothing written but the report files it was asked for.
+Forking is allowed: the gate's worker processes are copies of itself running its own code (they
+inherit these guards)."""
 from __future__ import annotations
 
 import builtins
@@ -60,7 +62,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     for name in ("socket", "create_connection", "socketpair", "getaddrinfo", "gethostbyname"):
         monkeypatch.setattr(socket, name, record(f"socket.{name}"))
     monkeypatch.setattr(subprocess, "Popen", record("subprocess.Popen"))
-    for name in ("system", "popen", "execv", "execve", "execvp", "posix_spawn", "posix_spawnp", "fork"):
+    for name in ("system", "popen", "execv", "execve", "execvp", "posix_spawn", "posix_spawnp"):
         if hasattr(os, name):
             monkeypatch.setattr(os, name, record(f"os.{name}"))
 

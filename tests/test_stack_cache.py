@@ -225,7 +225,7 @@ def test_entries_admit_only_finding_types(tmp_path: Path) -> None:
     foreign = pickle.dumps(((), os.system))
     with pytest.raises(pickle.UnpicklingError):
         _EntryUnpickler(__import__("io").BytesIO(foreign)).load()
-    cache = StackCache(str(tmp_path), ["settings"])
+    cache = StackCache(str(tmp_path), lambda: ["settings"])
     entry = cache._entry("k")
     entry.parent.mkdir(parents=True)
     entry.write_bytes(foreign)

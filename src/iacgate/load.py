@@ -33,6 +33,9 @@ class LoadOptions:
     # analysed (StackOrigin.analysed) instead of with their resources: see _load_documents and
     # TerraformOptions.analyse.
     analyse: Callable[[StackOrigin], Any] | None = None
+    # Called before worker processes that run ``analyse`` are forked: what it needs is made ready
+    # here, once, and the workers inherit it.
+    prepare_analysis: Callable[[], object] | None = None
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
@@ -43,7 +46,8 @@ def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
     tf_options = TerraformOptions(var_files=list(options.var_files), vars=dict(options.vars),
                                   scan_root=options.scan_root or os.getcwd(),
                                   max_file_size=options.max_file_size, cache_dir=options.cache_dir,
-                                  workers=options.parse_workers, reuse=options.reuse, analyse=options.analyse)
+                                  workers=options.parse_workers, reuse=options.reuse, analyse=options.analyse,
+                                  prepare_analysis=options.prepare_analysis)
     return load_terraform(inputs.terraform_dirs, tf_options)
 
 
@@ -201,6 +205,8 @@ def _load_documents(docs: list[Document], options: LoadOptions) -> list[LoadResu
     from .collector import collector_paused
 
     importlib.import_module(".adapters.cloudformation.loader", __package__)  # once, here: workers inherit it
+    if options.prepare_analysis is not None:
+        options.prepare_analysis()
     executor = workers_pool.start_pool(workers, _adopt_options, (options,))
     if executor is None:  # no process support
         return [_load_document(doc, options) for doc in docs]

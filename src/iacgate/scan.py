@@ -162,32 +162,64 @@ def scan(paths: list[str], options: ScanOptions) -> ScanReport:
 
         check_source_root(options.source_root)
 
-    from .rules import load_rules, select_rules
+    rules = ScanRules(options)
+    try:
+        cache = _stack_cache(options, rules)
+        load_options = dataclasses.replace(options.load, reuse=cache.take if cache is not None else None,
+                                           analyse=functools.partial(analysed_origin, options=options,
+                                                                     rules=rules.selected),
+                                           prepare_analysis=rules.selected)
+        # Loading, analysing and gating make millions of objects (a large tree's syntax, a plan's
+        # decoded values, models, subjects, findings) and next to no garbage cycles: the collector
+        # stays paused for the whole scan instead of walking them again and again (a quarter of a
+        # large plan's run; peak memory is no higher), and what the scan keeps is not walked as new
+        # when it runs again. The report formats pause it as they need.
+        with collector_paused(age_survivors=True):
+            loaded = load(paths, load_options)
+            return _gate_loaded(loaded, options, ignore_entries, baseline, rules.selected(), rules.errors(),
+                                cache)
+    finally:
+        rules.close()
 
-    rules, rule_errors = load_rules(options.policies, cache_dir=options.load.cache_dir)
-    rules = select_rules(rules, only=options.only, skip=options.skip, min_severity=options.min_severity)
-    cache = _stack_cache(options, rules)
-    load_options = dataclasses.replace(options.load, reuse=cache.take if cache is not None else None,
-                                       analyse=functools.partial(analysed_origin, options=options, rules=rules))
-    # Loading, analysing and gating make millions of objects (a large tree's syntax, a plan's decoded
-    # values, models, subjects, findings) and next to no garbage cycles: the collector stays paused
-    # for the whole scan instead of walking them again and again (a quarter of a large plan's run;
-    # peak memory is no higher), and what the scan keeps is not walked as new when it runs again.
-    # The report formats pause it as they need.
-    with collector_paused(age_survivors=True):
-        loaded = load(paths, load_options)
-        return _gate_loaded(loaded, options, ignore_entries, baseline, rules, rule_errors, cache)
+
+class ScanRules:
+    """The rules a scan evaluates: the built-in and user packs narrowed by ``--only`` / ``--skip`` /
+    ``--severity``, on first use. The rule files are read at once and checked in a forked process
+    while the inputs load (see PendingRules): the first use is then, for a plan, after it is loaded;
+    for Terraform roots and templates, when they are first analysed or before workers that analyse
+    them are forked."""
+
+    def __init__(self, options: ScanOptions) -> None:
+        from .rules.loader import PendingRules
+
+        self.options = options
+        self.pending = PendingRules(options.policies, cache_dir=options.load.cache_dir, background=True)
+        self._selected: list[Rule] | None = None
+
+    def selected(self) -> list[Rule]:
+        if self._selected is None:
+            from .rules import select_rules
+
+            self._selected = select_rules(self.pending.result()[0], only=self.options.only,
+                                          skip=self.options.skip, min_severity=self.options.min_severity)
+        return self._selected
+
+    def errors(self) -> list[RuleError]:
+        return self.pending.result()[1]
+
+    def close(self) -> None:
+        self.pending.close()
 
 
-def _stack_cache(options: ScanOptions, rules: list[Rule]) -> StackCache | None:
+def _stack_cache(options: ScanOptions, rules: ScanRules) -> StackCache | None:
     """Reuse of unchanged stacks' findings, where the parse cache is on (``--no-cache`` turns both off)."""
     if not options.load.cache_dir:
         return None
     from .stack_cache import StackCache
 
-    return StackCache(options.load.cache_dir, [[(r.id, r.file, r.builtin, r.data) for r in rules],
-                                               options.rule_params,
-                                               [dataclasses.asdict(b) for b in options.account_blocks]])
+    return StackCache(options.load.cache_dir, lambda: [[(r.id, r.file, r.builtin, r.data) for r in rules.selected()],
+                                                       options.rule_params,
+                                                       [dataclasses.asdict(b) for b in options.account_blocks]])
 
 
 @dataclass
@@ -372,13 +404,13 @@ def _prior_parts_in_worker() -> list[PriorPart]:
     return parts
 
 
-def analysed_origin(origin: StackOrigin, options: ScanOptions, rules: list[Rule]) -> StackFindings:
+def analysed_origin(origin: StackOrigin, options: ScanOptions, rules: Callable[[], list[Rule]]) -> StackFindings:
     """One stack the loader could state the making of, through model, analysis and rules (here, or in
     the loader's worker that evaluated it)."""
     from .stack_cache import StackFindings
     from .suppressions import meta_by_subject
 
-    analysed = stack_findings(origin.resources, options.account_blocks, rules, options.rule_params)
+    analysed = stack_findings(origin.resources, options.account_blocks, rules(), options.rule_params)
     return StackFindings(analysed.findings, meta_by_subject(analysed.subjects), origin.errors,
                          analysed.errors, origin.files, sum(1 for r in origin.resources if r.mode == "managed"))
 
@@ -389,7 +421,7 @@ def _origin_findings(loaded: LoadResult, options: ScanOptions, rules: list[Rule]
     analysed by the loader's worker, or analysed here; stored for the next run."""
     out = []
     for origin in loaded.stacks:
-        found = origin.analysed if origin.analysed is not None else analysed_origin(origin, options, rules)
+        found = origin.analysed if origin.analysed is not None else analysed_origin(origin, options, lambda: rules)
         if cache is not None and not origin.reused:
             cache.put(origin.key, origin.reads, found)
         out.append((origin, found))

@@ -84,14 +84,16 @@ class _EntryUnpickler(pickle.Unpickler):
 class StackCache:
     """Entries under ``root/stacks-vN/ab/abcdef....pickle``, for one set of analysis settings."""
 
-    def __init__(self, root: str, settings: Sequence[Any]) -> None:
+    def __init__(self, root: str, settings: Callable[[], Sequence[Any]]) -> None:
         self.folder = Path(root) / CACHE_SUBDIR
         self.settings = settings
         self._writable = True
 
     @functools.cached_property
-    def salt(self) -> str:  # on first use: a scan with no Terraform root never imports the parser
-        return analysis_salt(self.settings)
+    def salt(self) -> str:
+        # On first use: a scan with no Terraform root or template never imports the parser, nor waits
+        # for its rules (``settings``) while it loads.
+        return analysis_salt(self.settings())
 
     def _entry(self, key: str) -> Path:
         name = hashlib.sha256(f"{self.salt}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()

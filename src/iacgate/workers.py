@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -51,6 +53,73 @@ def stop_pool(executor: Executor) -> None:
     for process in list(running.values()):
         process.terminate()
     executor.shutdown(wait=True, cancel_futures=True)
+
+
+class ForkedCall:
+    """``work()`` run in a forked process while the caller goes on: a one-off job too small for a pool
+    (a pool costs a pickled call queue, threads and a second import of what the job needs). Only where
+    ``can_fork()``; its value must pickle. ``result()`` raises ``ForkedCallFailed`` when the process
+    could not be started, raised, died or could not send its value, or when asked from another
+    process (a worker forked meanwhile inherits this object, not the right to take the result): the
+    caller then does the work itself."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.pid: int | None = None
+        self._reader: int | None = None
+        self._owner = os.getpid()
+        reader, writer = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(reader)
+            os.close(writer)
+            return
+        if pid == 0:  # the child: never returns (nor runs the parent's exit handlers or flushes its streams)
+            status = 1
+            try:
+                os.close(reader)
+                payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+                with open(writer, "wb") as out:
+                    out.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writer)
+        self.pid, self._reader = pid, reader
+
+    def result(self) -> Any:
+        if self.pid is None or self._reader is None or os.getpid() != self._owner:
+            raise ForkedCallFailed("the process was not started, or its result was taken or is not ours")
+        pid, reader = self.pid, self._reader
+        self.pid, self._reader = None, None
+        try:
+            with open(reader, "rb") as stream:
+                payload = stream.read()
+        finally:
+            _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise ForkedCallFailed(f"the process failed (exit status {os.waitstatus_to_exitcode(status)})")
+        try:
+            return pickle.loads(payload)
+        except Exception as exc:  # noqa: BLE001 - a cut payload
+            raise ForkedCallFailed(f"the result could not be read ({type(exc).__name__})") from exc
+
+    def close(self) -> None:
+        """End the process if its result was not taken (a run that stops early leaves nothing behind)."""
+        if self.pid is None or self._reader is None or os.getpid() != self._owner:
+            return
+        pid, reader = self.pid, self._reader
+        self.pid, self._reader = None, None
+        os.close(reader)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:  # already gone
+            pass
+
+
+class ForkedCallFailed(Exception):
+    pass
 
 
 def interleaved(items: Sequence[Share], workers: int) -> list[list[Share]]:

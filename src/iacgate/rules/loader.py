@@ -8,12 +8,13 @@ regular expressions, undeclared parameters, placeholders in messages, escalation
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..findings import severity_rank
 from ..resources import builtin_policies_dir, rule_schema_path
@@ -21,6 +22,9 @@ from .catalog import known_facts
 from .conditions import OPERATORS, Condition, check_param_value, compile_collecting
 from .pack_cache import RulePackCache, pack_fingerprint, pack_key
 from .template import Template, TemplateError, parse_template
+
+if TYPE_CHECKING:
+    from ..workers import ForkedCall
 
 BUILTIN_ID = re.compile(r"^IG-[A-Z0-9]+-[0-9]{3}$")
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
@@ -430,6 +434,20 @@ class _PackFile:
     read_error: RuleError | None
 
 
+@dataclass
+class _Pack:
+    """A folder of rules (or one rule file) read, before its files are checked and compiled."""
+
+    files: list[_PackFile]
+    builtin: bool
+    documents: dict[str, Any] | None = None  # every file's checked document, from the cache
+    key: str | None = None  # the pack's cache key (None: not cached)
+    errors: list[RuleError] = field(default_factory=list)  # faults of the folder itself
+
+
+Checked = list[tuple[Any, list[RuleError]]]  # each file's document (None on a fault) and faults
+
+
 def _checked_document(file: _PackFile) -> tuple[Any, list[RuleError]]:
     """The document of a file that was read, when it parses and matches the schema."""
     if file.text is None:
@@ -439,6 +457,10 @@ def _checked_document(file: _PackFile) -> tuple[Any, list[RuleError]]:
         return None, [error]
     errors = schema_errors(data, file.display)
     return (None, errors) if errors else (data, [])
+
+
+def _checked_packs(packs: list[list[_PackFile]]) -> list[Checked]:
+    return [[_checked_document(file) for file in files] for files in packs]
 
 
 def _cached_documents(files: list[_PackFile], cache: RulePackCache | None
@@ -451,60 +473,53 @@ def _cached_documents(files: list[_PackFile], cache: RulePackCache | None
     return cache.get(key, [f.name for f in files]), key
 
 
-def _compile_files(files: list[_PackFile], builtin: bool, cache: RulePackCache | None
-                   ) -> list[tuple[_PackFile, Rule | None, list[RuleError]]]:
-    """Each file's rule (None on a fault) and faults, in order. Documents come from the cache when
-    the pack's files are unchanged; a pack whose every file checks clean is stored."""
-    documents, key = _cached_documents(files, cache)
-    checked: dict[str, Any] = {}
-    compiled = []
-    for file in files:
-        if documents is not None:
-            data, faults = documents[file.name], []
-        else:
-            data, faults = _checked_document(file)
-        if faults:
-            compiled.append((file, None, faults))
-            continue
-        checked[file.name] = data
-        rule, faults = compile_rule(data, file.display, builtin=builtin)
-        compiled.append((file, rule, faults))
-    if cache is not None and key is not None and documents is None and len(checked) == len(files):
-        cache.put(key, checked)
-    return compiled
-
-
 def _pack_file(path: Path, name: str, display: str) -> _PackFile:
     text, error = read_rule_text(path, display)
     return _PackFile(name, display, text, error)
 
 
-def load_pack(directory: str | Path, *, builtin: bool = False,
-              display_root: str | None = None, cache: RulePackCache | None = None
-              ) -> tuple[list[Rule], list[RuleError]]:
-    """Every rule in a folder (or the one rule of a rule file). Files are named as
-    ``display_root`` (default: the folder as given) joined with their path inside the folder. A
-    second rule with an id already seen is an error. With ``cache``, the checked documents of a
-    pack whose files are unchanged are read from it."""
+def _read_pack(directory: str | Path, *, builtin: bool = False, display_root: str | None = None,
+               cache: RulePackCache | None = None) -> _Pack:
+    """A folder's rule files (or the one rule file given), named as ``display_root`` (default: the
+    folder as given) joined with their path inside the folder, with their documents when the cache
+    holds the pack."""
     root = Path(directory)
     shown = str(directory) if display_root is None else display_root
     if root.is_file() and root.suffix in RULE_FILE_SUFFIXES:
-        [(_, rule, faults)] = _compile_files([_pack_file(root, root.name, shown)], builtin, cache)
-        return ([rule] if rule is not None else []), faults
-    if not root.is_dir():
-        return [], [RuleError(shown, "/", "not a folder or a rule file" if root.exists()
-                              else "no such folder")]
-    paths = rule_files(root)
-    if not paths:
-        return [], [RuleError(shown, "/", "no rule files (*.yaml, *.yml) in this folder")]
-    files = []
-    for path in paths:
-        relative = path.relative_to(root)
-        files.append(_pack_file(path, relative.as_posix(), str(Path(shown) / relative)))
+        files = [_pack_file(root, root.name, shown)]
+    elif not root.is_dir():
+        return _Pack([], builtin, errors=[RuleError(shown, "/", "not a folder or a rule file" if root.exists()
+                                                    else "no such folder")])
+    else:
+        paths = rule_files(root)
+        if not paths:
+            return _Pack([], builtin, errors=[RuleError(shown, "/", "no rule files (*.yaml, *.yml) in this folder")])
+        files = [_pack_file(path, path.relative_to(root).as_posix(), str(Path(shown) / path.relative_to(root)))
+                 for path in paths]
+    documents, key = _cached_documents(files, cache)
+    return _Pack(files, builtin, documents, key)
+
+
+def _compiled_pack(pack: _Pack, checked: Checked | None, cache: RulePackCache | None
+                   ) -> tuple[list[Rule], list[RuleError]]:
+    """The pack's rules and faults, from its files' checked documents (``checked``, in file order;
+    None when they came from the cache). A pack whose every file checked clean is stored in the
+    cache; a second rule with an id already seen is an error."""
     rules: list[Rule] = []
-    errors: list[RuleError] = []
+    errors: list[RuleError] = list(pack.errors)
     seen: dict[str, str] = {}
-    for file, rule, faults in _compile_files(files, builtin, cache):
+    documents: dict[str, Any] = {}
+    for index, file in enumerate(pack.files):
+        if checked is None:
+            assert pack.documents is not None
+            data, faults = pack.documents[file.name], []
+        else:
+            data, faults = checked[index]
+        errors.extend(faults)
+        if faults:
+            continue
+        documents[file.name] = data
+        rule, faults = compile_rule(data, file.display, builtin=pack.builtin)
         errors.extend(faults)
         if rule is None:
             continue
@@ -514,7 +529,21 @@ def load_pack(directory: str | Path, *, builtin: bool = False,
             continue
         seen[rule.id] = file.display
         rules.append(rule)
+    if cache is not None and pack.key is not None and checked is not None and len(documents) == len(pack.files):
+        cache.put(pack.key, documents)
     return rules, errors
+
+
+def load_pack(directory: str | Path, *, builtin: bool = False,
+              display_root: str | None = None, cache: RulePackCache | None = None
+              ) -> tuple[list[Rule], list[RuleError]]:
+    """Every rule in a folder (or the one rule of a rule file). Files are named as
+    ``display_root`` (default: the folder as given) joined with their path inside the folder. A
+    second rule with an id already seen is an error. With ``cache``, the checked documents of a
+    pack whose files are unchanged are read from it."""
+    pack = _read_pack(directory, builtin=builtin, display_root=display_root, cache=cache)
+    checked = None if pack.documents is not None else _checked_packs([pack.files])[0]
+    return _compiled_pack(pack, checked, cache)
 
 
 def open_pack_cache(cache_dir: str | None) -> RulePackCache | None:
@@ -536,36 +565,85 @@ def is_builtin_dir(directory: str | Path) -> bool:
         return False
 
 
+class PendingRules:
+    """The built-in pack plus user packs (``--policies DIR``, in order), being loaded: ``result()``
+    gives what ``load_rules`` gives. The files are read, and the cache consulted, when it is made.
+    With ``background``, files the cache does not hold are parsed and checked against the schema in
+    a forked process meanwhile (the caller loads its inputs; the YAML and JSON Schema libraries are
+    then never imported here); else, or when that process fails, here on the first ``result()``."""
+
+    def __init__(self, extra_dirs: list[str] | None = None, *, cache_dir: str | None = None,
+                 background: bool = False) -> None:
+        self.cache = open_pack_cache(cache_dir)
+        self.packs = [_read_pack(builtin_policies_dir(), builtin=True, cache=self.cache)]
+        self.packs += [_read_pack(d, cache=self.cache) for d in extra_dirs or [] if not is_builtin_dir(d)]
+        self._result: tuple[list[Rule], list[RuleError]] | None = None
+        self._checking: ForkedCall | None = None
+        unchecked = [pack.files for pack in self.packs if pack.documents is None]
+        if background and any(unchecked):
+            from ..workers import ForkedCall, can_fork
+
+            if can_fork():
+                self._checking = ForkedCall(functools.partial(_checked_packs, unchecked))
+
+    def result(self) -> tuple[list[Rule], list[RuleError]]:
+        """Sorted by rule id. A user rule with the id of a built-in rule replaces it (a ``warning``
+        says so); the same id in two user packs is an error and the first one is kept."""
+        if self._result is None:
+            self._result = self._merged(self._compiled())
+        return self._result
+
+    def close(self) -> None:
+        """Stop the background check if its result was never taken."""
+        if self._checking is not None:
+            self._checking.close()
+            self._checking = None
+
+    def _compiled(self) -> list[tuple[list[Rule], list[RuleError]]]:
+        unchecked = [pack for pack in self.packs if pack.documents is None]
+        checked: list[Checked] | None = None
+        if self._checking is not None:
+            from ..workers import ForkedCallFailed
+
+            try:
+                checked = self._checking.result()
+            except ForkedCallFailed:
+                checked = None
+            self._checking = None
+        if checked is None:
+            checked = _checked_packs([pack.files for pack in unchecked])
+        by_pack = dict(zip(map(id, unchecked), checked))
+        return [_compiled_pack(pack, by_pack.get(id(pack)), self.cache) for pack in self.packs]
+
+    @staticmethod
+    def _merged(packs: list[tuple[list[Rule], list[RuleError]]]) -> tuple[list[Rule], list[RuleError]]:
+        (builtin, builtin_errors), *user_packs = packs
+        errors = list(builtin_errors)
+        by_id: dict[str, Rule] = {rule.id: rule for rule in builtin}
+        user_seen: dict[str, str] = {}
+        for rules, faults in user_packs:
+            errors.extend(faults)
+            for rule in rules:
+                if rule.id in user_seen:
+                    errors.append(RuleError(rule.file, "/id", f"duplicate rule id '{rule.id}' (also "
+                                                              f"in {user_seen[rule.id]})"))
+                    continue
+                user_seen[rule.id] = rule.file
+                replaced = by_id.get(rule.id)
+                if replaced is not None and replaced.builtin and replaced.file != rule.file:
+                    rule.overrides = replaced.file
+                    errors.append(RuleError(rule.file, "/id", f"replaces built-in rule {rule.id} "
+                                                              f"({replaced.file})", kind="warning"))
+                by_id[rule.id] = rule
+        return sorted(by_id.values(), key=lambda r: r.id), errors
+
+
 def load_rules(extra_dirs: list[str] | None = None, *, cache_dir: str | None = None
                ) -> tuple[list[Rule], list[RuleError]]:
-    """The built-in pack plus user packs (``--policies DIR``, in order), sorted by rule id.
-
-    A user rule with the id of a built-in rule replaces it (a ``warning`` says so); the same id in
-    two user packs is an error and the first one is kept. ``cache_dir``: the folder of the
-    checked-document cache (see :mod:`.pack_cache`); None reads and checks every file."""
-    cache = open_pack_cache(cache_dir)
-    builtin_dir = builtin_policies_dir()
-    builtin, errors = load_pack(builtin_dir, builtin=True, cache=cache)
-    by_id: dict[str, Rule] = {rule.id: rule for rule in builtin}
-    user_seen: dict[str, str] = {}
-    for directory in extra_dirs or []:
-        if is_builtin_dir(directory):
-            continue  # already loaded
-        rules, faults = load_pack(directory, cache=cache)
-        errors.extend(faults)
-        for rule in rules:
-            if rule.id in user_seen:
-                errors.append(RuleError(rule.file, "/id", f"duplicate rule id '{rule.id}' (also "
-                                                          f"in {user_seen[rule.id]})"))
-                continue
-            user_seen[rule.id] = rule.file
-            replaced = by_id.get(rule.id)
-            if replaced is not None and replaced.builtin and replaced.file != rule.file:
-                rule.overrides = replaced.file
-                errors.append(RuleError(rule.file, "/id", f"replaces built-in rule {rule.id} "
-                                                          f"({replaced.file})", kind="warning"))
-            by_id[rule.id] = rule
-    return sorted(by_id.values(), key=lambda r: r.id), errors
+    """The built-in pack plus user packs (``--policies DIR``, in order), sorted by rule id (see
+    ``PendingRules.result``). ``cache_dir``: the folder of the checked-document cache (see
+    :mod:`.pack_cache`); None reads and checks every file."""
+    return PendingRules(extra_dirs, cache_dir=cache_dir).result()
 
 
 def only_errors(errors: Iterable[RuleError]) -> list[RuleError]:
@@ -574,4 +652,5 @@ def only_errors(errors: Iterable[RuleError]) -> list[RuleError]:
 
 __all__ = ["Rule", "RuleError", "Escalation", "MessageCase", "load_rules", "load_pack",
            "load_file", "compile_rule", "read_rule_file", "read_rule_text", "parse_rule_text",
-           "schema_errors", "rule_files", "pointer_of", "only_errors", "is_builtin_dir", "open_pack_cache"]
+           "schema_errors", "rule_files", "pointer_of", "only_errors", "is_builtin_dir", "open_pack_cache",
+           "PendingRules"]

@@ -80,6 +80,7 @@ class TerraformOptions:
     # analysed in worker processes, and those roots come back with their analysis
     # (``StackOrigin.analysed``) instead of their resources.
     analyse: Callable[[StackOrigin], Any] | None = None
+    prepare_analysis: Callable[[], object] | None = None    # called before workers that analyse are forked
 
 
 # Above these, parsing is spread over a process pool (starting workers costs more than tiny inputs).
@@ -339,6 +340,8 @@ class _Loader:
         by then: they inherit it). The load result is the same either way, save that those roots'
         resources stay in the workers and their analysis comes back instead."""
         workers = _root_workers(roots, self.options, self.sources)
+        if workers > 1 and self.options.prepare_analysis is not None:
+            self.options.prepare_analysis()
         executor = workers_pool.start_pool(workers, _adopt_loader, (self,)) if workers > 1 else None
         if executor is None:
             for directory, files in roots:
