@@ -58,3 +58,27 @@ def test_a_profiler_still_gets_to_write_its_results(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode in (0, 1), done.stderr
     assert out.is_file() and out.stat().st_size > 0
+
+
+def test_the_console_entry_leaves_the_scan_unfreed_until_the_process_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` hands the scan's inputs and models to the console entry, which ends the process with
+    them still held: nothing is freed object by object at the end of a run. The report is the same."""
+    from iacgate import cli
+    from iacgate.load import LoadOptions
+    from iacgate.raw import LoadResult
+    from iacgate.report.json_report import report_data
+    from iacgate.scan import AnalysedStacks, ScanOptions, scan
+
+    plan = str(REPO / "examples" / "plan")
+    kept: list[object] = []
+    options = ScanOptions(load=LoadOptions())
+    assert report_data(scan([plan], options, keep_alive=kept)) == report_data(scan([plan], options))
+    assert [type(o) for o in kept] == [LoadResult, AnalysedStacks]
+    assert any(r.source_kind == "plan" for r in kept[0].resources) and kept[1].models
+
+    held: list[object] = []
+    monkeypatch.setattr(sys, "argv", ["iacgate", "check", "--no-cache", "-f", "json", "-o", "/dev/null", plan])
+    with pytest.raises(SystemExit) as ended:
+        cli.main(keep_alive=held)
+    assert ended.value.code == 1
+    assert [type(o) for o in held] == [LoadResult, AnalysedStacks]

@@ -68,6 +68,7 @@ def _setting(cli_value, config: dict, key: str, default):  # type: ignore[no-unt
 
 @app.command()
 def check(
+    ctx: typer.Context,
     paths: List[str] = typer.Argument(..., help="Files, folders (scanned recursively) or - for a plan "
                                       "JSON on standard input."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {', '.join(FORMATS)} "
@@ -154,7 +155,7 @@ def check(
             _usage(error)
         options.account_blocks = blocks
     try:
-        report = scan(list(paths), options)
+        report = scan(list(paths), options, keep_alive=ctx.obj if isinstance(ctx.obj, list) else None)
     except ValueError as exc:  # ignore file, baseline: a usage error
         _usage(str(exc))
     _write_report(report, targets)
@@ -263,12 +264,14 @@ def _add_subcommands() -> None:
     app.add_typer(baseline_app, name="baseline", help="Record today's findings so only new ones block.")
 
 
-def main() -> None:
+def main(keep_alive: list[object] | None = None) -> None:
+    """``keep_alive``: where ``check`` leaves the scan's inputs and models instead of freeing them, for
+    a caller that ends the process without freeing them (the console entry)."""
     argv = sys.argv[1:]
     if not argv or argv[0] in ("rules", "baseline", "-h", "--help"):
         _add_subcommands()
     try:
-        app(prog_name="iacgate", standalone_mode=True)
+        app(prog_name="iacgate", standalone_mode=True, obj=keep_alive)
     except KeyboardInterrupt:
         sys.stderr.write("iacgate: interrupted\n")
         sys.exit(130)

@@ -14,8 +14,9 @@ def main() -> None:
         return
     from .cli import main as cli_main
 
+    kept: list[object] = []  # what the run leaves unfreed, freed by the process's end (see end_process)
     try:
-        cli_main()
+        cli_main(keep_alive=kept)
     except SystemExit as exc:
         end_process(exc.code)
     end_process(0)
