@@ -82,3 +82,19 @@ def test_the_console_entry_leaves_the_scan_unfreed_until_the_process_ends(monkey
         cli.main(keep_alive=held)
     assert ended.value.code == 1
     assert [type(o) for o in held] == [LoadResult, AnalysedStacks]
+
+
+def test_a_plan_check_imports_only_what_it_uses() -> None:
+    """The rule files are checked in a forked process (YAML, JSON Schema), the report is JSON (no
+    rich), nothing is HCL (no lark, no python-hcl2), and the command line needs no pydantic."""
+    probe = ("import sys\nimport iacgate.launcher as launcher\nreal = launcher.end_process\n"
+             "def end(code):\n"
+             "    heavy = ('pydantic', 'jsonschema', 'yaml', 'rich', 'lark', 'hcl2')\n"
+             "    sys.stderr.write('imported: ' + ' '.join(m for m in heavy if m in sys.modules) + '\\n')\n"
+             "    real(code)\n"
+             "launcher.end_process = end\nsys.argv = ['iacgate'] + sys.argv[1:]\nlauncher.main()\n")
+    done = subprocess.run([sys.executable, "-c", probe, "check", "--no-cache", "-f", "json",
+                           str(REPO / "examples" / "plan" / "public-website-bucket.plan.json")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and '"rule_id": "IG-S3-' in done.stdout, done.stderr
+    assert "imported: \n" in done.stderr
