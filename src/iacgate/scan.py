@@ -243,16 +243,13 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
                    plan_worker: PlanWorker | None = None) -> AnalysedStacks:
     """model -> analyse -> rules, one stack at a time: what one stack declares (a bucket an instance
     role can reach, a variable holding a key, a module call) never stands in for another's.
-    ``plan_worker`` is started with the stacks before their models are built."""
+    ``plan_worker`` is started with every stack's model before any is analysed."""
     from .rules import evaluate
 
     out = AnalysedStacks()
-    stacks = by_stack(resources)
+    models = [build_model(members) for members in by_stack(resources)]
     if plan_worker is not None:
-        plan_worker.start(stacks)  # the worker builds its own models of them meanwhile
-    models = [build_model(members) for members in stacks]
-    if plan_worker is not None:
-        plan_worker.built(models)
+        plan_worker.start(models)
     for model in models:
         try:
             subjects = analyse(model, account_blocks,
@@ -279,26 +276,24 @@ PLAN_WORKER_MAX_RESOURCES = 15000
 class PlanWorker:
     """Two parts of the plans' analysis need only the planned models: the credential scan of the
     planned resources, and the prior state's own part (see prior_state). For plans with enough
-    resources that existed before, and where there are cores for it, a forked worker builds its own
-    planned models and does both while the planned state is modelled and analysed here; otherwise
-    they are done here. Work a failed worker did not send back is done here: the result is the same
-    either way."""
+    resources that existed before, and where there are cores for it, a forked worker does both while
+    the rest of the planned state is analysed here; otherwise they are done here. Work a failed
+    worker did not send back is done here: the result is the same either way."""
 
     def __init__(self, options: ScanOptions, rules: list[Rule]) -> None:
         self.options, self.rules = options, rules
-        self.stacks: list[list[RawResource]] = []
         self.models: list[Model] = []
         self.executor: Executor | None = None
         self.pending_credentials: Future[list[list[tuple[int, dict[str, object]]]]] | None = None
         self.pending_parts: Future[list[PriorPart]] | None = None
         self.found_credentials: dict[int, list[CredentialHit]] | None = None
 
-    def start(self, stacks: list[list[RawResource]]) -> None:
-        """Called with the planned stacks' resources before their models are built."""
+    def start(self, models: list[Model]) -> None:
+        """Called with the planned models before they are analysed."""
         from . import workers
 
-        self.stacks = stacks
-        existed = sum(1 for members in stacks for r in members
+        self.models = models
+        existed = sum(1 for model in models for r in model.raw
                       if r.source_kind == "plan" and isinstance(r.before, dict))
         if not PLAN_WORKER_MIN_RESOURCES <= existed <= PLAN_WORKER_MAX_RESOURCES \
                 or workers.wanted(self.options.load.parse_workers) < 2 or not workers.can_fork():
@@ -311,18 +306,6 @@ class PlanWorker:
             self.pending_parts = self.executor.submit(_prior_parts_in_worker)
         except Exception:  # noqa: BLE001 - the pool could not start: the work is done here
             pass
-
-    def built(self, models: list[Model]) -> None:
-        """Called with the stacks' models (built here, as the worker builds its own) before they are
-        analysed."""
-        self.models = models
-
-    def worker_models(self) -> list[Model]:
-        """In the worker: its own models of the stacks, built on first use (the same resources in the
-        same order as the gate's: credential holders are sent back as indexes into them)."""
-        if not self.models:
-            self.models = [build_model(members) for members in self.stacks]
-        return self.models
 
     def credentials(self, model: Model) -> list[CredentialHit]:
         """The credentials written in the model's resources (``find_credentials``)."""
@@ -384,7 +367,7 @@ class PlanWorker:
 
         executor, pending = self.executor, (self.pending_credentials, self.pending_parts)
         self.executor, self.pending_credentials, self.pending_parts = None, None, None
-        self.stacks, self.models, self.found_credentials = [], [], None
+        self.models, self.found_credentials = [], None
         if executor is None:
             return
         if all(future is None or future.done() for future in pending):
@@ -406,7 +389,7 @@ def _credentials_in_worker() -> list[list[tuple[int, dict[str, object]]]]:
     from .analysis.credentials import find_credentials
 
     out = []
-    for model in _adopted_plan_worker[0].worker_models():
+    for model in _adopted_plan_worker[0].models:
         index = {id(resource): i for i, resource in enumerate(model.raw)}
         out.append([(index[id(hit.holder)], {f.name: getattr(hit, f.name) for f in dataclasses.fields(hit)
                                              if f.name != "holder"})
@@ -419,7 +402,7 @@ def _prior_parts_in_worker() -> list[PriorPart]:
     from .gate import FindingStatus
 
     parts = []
-    for model in _adopted_plan_worker[0].worker_models():
+    for model in _adopted_plan_worker[0].models:
         part = _adopted_plan_worker[0]._part(model)
         part.findings = [FindingStatus(f.rule_id, f.address, f.status) for f in part.findings]
         parts.append(part)
