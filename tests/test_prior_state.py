@@ -226,12 +226,12 @@ def leave_a_mark(suffix: str) -> None:
     Path(os.environ["PLAN_WORKER_MARK"]).with_suffix(suffix).write_text(str(os.getpid()))
 
 
-def parts_in_a_marked_worker() -> list:  # type: ignore[type-arg]
+def parts_in_a_marked_worker(job: scan.PlanWorker) -> list:  # type: ignore[type-arg]
     leave_a_mark(".pid")
-    return ORIGINAL_WORKER_JOB()
+    return ORIGINAL_WORKER_JOB(job)
 
 
-def worker_dies() -> list:  # type: ignore[type-arg]
+def worker_dies(job: scan.PlanWorker) -> list:  # type: ignore[type-arg]
     import os
 
     os._exit(3)
@@ -283,9 +283,9 @@ def test_a_prior_state_worker_that_dies_changes_nothing(plan_worker_mark: Path, 
     assert plan_worker_mark.with_suffix(".credentials").exists()  # the worker ran its first job, then died
 
 
-def credentials_in_a_marked_worker() -> list:  # type: ignore[type-arg]
+def credentials_in_a_marked_worker(job: scan.PlanWorker) -> list:  # type: ignore[type-arg]
     leave_a_mark(".credentials")
-    return ORIGINAL_CREDENTIALS_JOB()
+    return ORIGINAL_CREDENTIALS_JOB(job)
 
 
 ORIGINAL_CREDENTIALS_JOB = scan._credentials_in_worker
@@ -345,7 +345,7 @@ def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path
     assert plan_worker_mark.with_suffix(".credentials").exists() or not sys.platform.startswith("linux")
 
 
-def slow_prior_parts() -> list:  # type: ignore[type-arg]
+def slow_prior_parts(job: scan.PlanWorker) -> list:  # type: ignore[type-arg]
     import time
 
     time.sleep(30)
@@ -356,12 +356,20 @@ def test_a_run_that_stops_early_leaves_no_plan_worker_behind(tmp_path: Path, pla
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """An error in the planned state's analysis (here: in every analysis) ends the scan while the
     worker is still busy: the worker is ended with it, not left running with the run's output open."""
-    import multiprocessing
+    import os
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the plan worker is forked, which this platform does not do")
     path = plan_with_keys(tmp_path)
     monkeypatch.setattr(scan, "_prior_parts_in_worker", slow_prior_parts)
+    started: list[int | None] = []
+    real_start = scan.PlanWorker.start
+
+    def start(self, models):  # type: ignore[no-untyped-def]
+        real_start(self, models)
+        started.append(self.job.pid if self.job is not None else None)
+
+    monkeypatch.setattr(scan.PlanWorker, "start", start)
     real_analyse = scan.analyse
 
     def failing_analyse(model, account_blocks, buckets=None, credentials=None):  # type: ignore[no-untyped-def]
@@ -372,4 +380,6 @@ def test_a_run_that_stops_early_leaves_no_plan_worker_behind(tmp_path: Path, pla
     monkeypatch.setattr(scan, "analyse", failing_analyse)
     with pytest.raises(RuntimeError, match="analysis failed"):
         report_of(path, workers=2)
-    assert multiprocessing.active_children() == []
+    assert len(started) == 1 and started[0] is not None  # the worker ran
+    with pytest.raises(ProcessLookupError):  # and is gone, not a zombie either
+        os.kill(started[0], 0)

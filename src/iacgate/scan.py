@@ -20,14 +20,13 @@ from .model import AccountPublicAccessBlock, Bucket, Model
 from .raw import InputError, LoadResult, RawResource, StackOrigin, distinct_errors
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor, Future
-
     from .analysis.credentials import CredentialHit
     from .baseline import Baseline
     from .gate import FindingStatus
     from .prior_state import PriorPart
     from .rules.loader import Rule, RuleError
     from .stack_cache import StackCache, StackFindings
+    from .workers import ForkedCall
 
 
 @dataclass
@@ -276,16 +275,15 @@ PLAN_WORKER_MAX_RESOURCES = 15000
 class PlanWorker:
     """Two parts of the plans' analysis need only the planned models: the credential scan of the
     planned resources, and the prior state's own part (see prior_state). For plans with enough
-    resources that existed before, and where there are cores for it, a forked worker does both while
-    the rest of the planned state is analysed here; otherwise they are done here. Work a failed
-    worker did not send back is done here: the result is the same either way."""
+    resources that existed before, and where there are cores for it, a forked process does both (in
+    that order: the credentials are needed first) while the rest of the planned state is analysed
+    here; otherwise they are done here. Work a failed worker did not send back is done here: the
+    result is the same either way."""
 
     def __init__(self, options: ScanOptions, rules: list[Rule]) -> None:
         self.options, self.rules = options, rules
         self.models: list[Model] = []
-        self.executor: Executor | None = None
-        self.pending_credentials: Future[list[list[tuple[int, dict[str, object]]]]] | None = None
-        self.pending_parts: Future[list[PriorPart]] | None = None
+        self.job: ForkedCall | None = None
         self.found_credentials: dict[int, list[CredentialHit]] | None = None
 
     def start(self, models: list[Model]) -> None:
@@ -298,14 +296,7 @@ class PlanWorker:
         if not PLAN_WORKER_MIN_RESOURCES <= existed <= PLAN_WORKER_MAX_RESOURCES \
                 or workers.wanted(self.options.load.parse_workers) < 2 or not workers.can_fork():
             return
-        self.executor = workers.start_pool(1, _adopt_plan_worker, (self,))
-        if self.executor is None:
-            return
-        try:  # the worker takes them in this order: the credentials are needed first
-            self.pending_credentials = self.executor.submit(_credentials_in_worker)
-            self.pending_parts = self.executor.submit(_prior_parts_in_worker)
-        except Exception:  # noqa: BLE001 - the pool could not start: the work is done here
-            pass
+        self.job = workers.ForkedCall(lambda: _credentials_in_worker(self), lambda: _prior_parts_in_worker(self))
 
     def credentials(self, model: Model) -> list[CredentialHit]:
         """The credentials written in the model's resources (``find_credentials``)."""
@@ -313,13 +304,9 @@ class PlanWorker:
 
         if self.found_credentials is None:
             self.found_credentials = {}
-            try:
-                if self.pending_credentials is not None:
-                    for sent, planned in zip(self.pending_credentials.result(), self.models):
-                        self.found_credentials[id(planned)] = [CredentialHit(holder=planned.raw[index], **fields)
-                                                               for index, fields in sent]
-            except Exception:  # noqa: BLE001 - a worker that died or failed
-                self.found_credentials = {}
+            for sent, planned in zip(self._worker_result(0) or [], self.models):
+                self.found_credentials[id(planned)] = [CredentialHit(holder=planned.raw[index], **fields)
+                                                       for index, fields in sent]
         found = self.found_credentials.get(id(model))
         return found if found is not None else find_credentials(model.raw)
 
@@ -340,7 +327,7 @@ class PlanWorker:
         """The findings over the prior state of every plan among the stacks (see prior_state)."""
         from .prior_state import prior_findings
 
-        parts = self._worker_parts()
+        parts = {id(model): part for model, part in zip(self.models, self._worker_result(1) or [])}
         out: list[Finding | FindingStatus] = []
         for model, subjects in stacks.models:
             part = parts.get(id(model))
@@ -351,45 +338,35 @@ class PlanWorker:
                 continue
         return out
 
-    def _worker_parts(self) -> dict[int, PriorPart]:
-        if self.pending_parts is None:
-            return {}
+    def _worker_result(self, index: int) -> list | None:  # type: ignore[type-arg]
+        """The worker's value of step ``index``; None when there is no worker, or it failed or died
+        first (that work is then done here)."""
+        from .workers import ForkedCallFailed
+
+        if self.job is None:
+            return None
         try:
-            return {id(model): part for model, part in zip(self.models, self.pending_parts.result())}
-        except Exception:  # noqa: BLE001 - a worker that died or failed: its parts are done here
-            return {}
+            return self.job.result(index)
+        except ForkedCallFailed:
+            return None
 
     def close(self) -> None:
         """End the worker, its work done or not (a run that stops early, on an error or an
         interrupt, must not leave it behind holding the output streams open), and let go of the
         models."""
-        from . import workers
-
-        executor, pending = self.executor, (self.pending_credentials, self.pending_parts)
-        self.executor, self.pending_credentials, self.pending_parts = None, None, None
+        job, self.job = self.job, None
         self.models, self.found_credentials = [], None
-        if executor is None:
-            return
-        if all(future is None or future.done() for future in pending):
-            executor.shutdown()
-        else:
-            workers.stop_pool(executor)
+        if job is not None:
+            job.close()
 
 
-_adopted_plan_worker: list[PlanWorker] = []  # in the plan worker: the job it was forked for
-
-
-def _adopt_plan_worker(job: PlanWorker) -> None:
-    _adopted_plan_worker[:] = [job]
-
-
-def _credentials_in_worker() -> list[list[tuple[int, dict[str, object]]]]:
+def _credentials_in_worker(job: PlanWorker) -> list[list[tuple[int, dict[str, object]]]]:
     """In the worker: each planned model's credential hits, their holders sent as indexes into the
     model's resources (the parent holds the same list)."""
     from .analysis.credentials import find_credentials
 
     out = []
-    for model in _adopted_plan_worker[0].models:
+    for model in job.models:
         index = {id(resource): i for i, resource in enumerate(model.raw)}
         out.append([(index[id(hit.holder)], {f.name: getattr(hit, f.name) for f in dataclasses.fields(hit)
                                              if f.name != "holder"})
@@ -397,13 +374,13 @@ def _credentials_in_worker() -> list[list[tuple[int, dict[str, object]]]]:
     return out
 
 
-def _prior_parts_in_worker() -> list[PriorPart]:
+def _prior_parts_in_worker(job: PlanWorker) -> list[PriorPart]:
     """In the worker: each planned model's prior part, its findings cut down to what is sent back."""
     from .gate import FindingStatus
 
     parts = []
-    for model in _adopted_plan_worker[0].models:
-        part = _adopted_plan_worker[0]._part(model)
+    for model in job.models:
+        part = job._part(model)
         part.findings = [FindingStatus(f.rule_id, f.address, f.status) for f in part.findings]
         parts.append(part)
     return parts

@@ -1,23 +1,27 @@
 """Worker processes for the parts of a scan that split into independent shares (files to parse, root
 modules, templates): shares submitted to a process pool, each share's outcome taken back in order,
-and a worker that dies or cannot answer turned into an outcome the caller reports (fail closed)."""
+and a worker that dies or cannot answer turned into an outcome the caller reports (fail closed).
+One-off jobs beside the scan (the rule check, the plan worker) run in a ``ForkedCall``. The pool's
+libraries are imported only by runs that start a pool."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 Share = TypeVar("Share")
 
 
 def pool_context() -> Any:
     """fork where it is safe (Linux: workers inherit what is loaded), spawn elsewhere."""
+    import multiprocessing
+
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
@@ -35,6 +39,8 @@ def start_pool(workers: int, initializer: Callable[..., None] | None = None,
                initargs: tuple[Any, ...] = ()) -> Executor | None:
     """A pool of ``workers`` processes, or None where processes cannot be started (the caller then
     does the work itself)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
         return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=initializer,
                                    initargs=initargs)
@@ -56,61 +62,83 @@ def stop_pool(executor: Executor) -> None:
 
 
 class ForkedCall:
-    """``work()`` run in a forked process while the caller goes on: a one-off job too small for a pool
-    (a pool costs a pickled call queue, threads and a second import of what the job needs). Only where
-    ``can_fork()``; its value must pickle. ``result()`` raises ``ForkedCallFailed`` when the process
-    could not be started, raised, died or could not send its value, or when asked from another
-    process (a worker forked meanwhile inherits this object, not the right to take the result): the
-    caller then does the work itself."""
+    """``steps`` run in turn in a forked process while the caller goes on: a one-off job too small for
+    a pool (a pool costs its imports, a call queue, threads and a worker that joins it at the end).
+    Only where ``can_fork()``; each step's value must pickle. ``result(i)`` gives step i's value as
+    soon as it is made. Values go through an anonymous file in memory (the process never blocks on
+    a reader) and a pipe carries one byte per value made, then end of file when the process is gone.
+    ``result`` raises ``ForkedCallFailed`` when the process could not be started, or raised or died
+    before making that value, or when asked from another process (a worker forked meanwhile inherits
+    this object, not the right to take its results): the caller then does the work itself."""
 
-    def __init__(self, work: Callable[[], Any]) -> None:
+    def __init__(self, *steps: Callable[[], Any]) -> None:
         self.pid: int | None = None
-        self._reader: int | None = None
         self._owner = os.getpid()
-        reader, writer = os.pipe()
+        self._steps = len(steps)
+        self._values: list[Any] = []
+        self._read_at = 0
+        try:  # an anonymous file in memory (Linux), which every process forked from here can read
+            values = os.memfd_create("iacgate-forked-call", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):
+            return
+        made, made_writer = os.pipe()
         try:
             pid = os.fork()
         except OSError:
-            os.close(reader)
-            os.close(writer)
+            for fd in (values, made, made_writer):
+                os.close(fd)
             return
         if pid == 0:  # the child: never returns (nor runs the parent's exit handlers or flushes its streams)
             status = 1
             try:
-                os.close(reader)
-                payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-                with open(writer, "wb") as out:
-                    out.write(payload)
+                os.close(made)
+                for step in steps:
+                    payload = pickle.dumps(step(), protocol=pickle.HIGHEST_PROTOCOL)
+                    _write_all(values, len(payload).to_bytes(8, "little") + payload)
+                    os.write(made_writer, b".")
                 status = 0
             finally:
                 os._exit(status)
-        os.close(writer)
-        self.pid, self._reader = pid, reader
+        os.close(made_writer)
+        self.pid, self._made, self._values_fd = pid, made, values
 
-    def result(self) -> Any:
-        if self.pid is None or self._reader is None or os.getpid() != self._owner:
-            raise ForkedCallFailed("the process was not started, or its result was taken or is not ours")
-        pid, reader = self.pid, self._reader
-        self.pid, self._reader = None, None
+    def result(self, index: int = 0) -> Any:
+        if index < len(self._values):
+            return self._values[index]
+        if self.pid is None or os.getpid() != self._owner:
+            raise ForkedCallFailed("the process was not started, has ended, or is not ours")
         try:
-            with open(reader, "rb") as stream:
-                payload = stream.read()
-        finally:
-            _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise ForkedCallFailed(f"the process failed (exit status {os.waitstatus_to_exitcode(status)})")
+            while len(self._values) <= index:
+                if not os.read(self._made, 1):  # end of file: the process ended before making it
+                    raise ForkedCallFailed(f"the process ended before making value {index}")
+                self._values.append(self._next_value())
+        except ForkedCallFailed:
+            self.close()
+            raise
+        if len(self._values) == self._steps:  # all made: the process is ending
+            self.close()
+        return self._values[index]
+
+    def _next_value(self) -> Any:
+        fd = self._values_fd
         try:
+            size = int.from_bytes(_read_all(fd, 8, self._read_at), "little")
+            payload = _read_all(fd, size, self._read_at + 8)
+            self._read_at += 8 + size
             return pickle.loads(payload)
-        except Exception as exc:  # noqa: BLE001 - a cut payload
-            raise ForkedCallFailed(f"the result could not be read ({type(exc).__name__})") from exc
+        except ForkedCallFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a value that does not read back
+            raise ForkedCallFailed(f"a value could not be read ({type(exc).__name__})") from exc
 
     def close(self) -> None:
-        """End the process if its result was not taken (a run that stops early leaves nothing behind)."""
-        if self.pid is None or self._reader is None or os.getpid() != self._owner:
+        """End the process, its steps done or not, and let go of its values' file (a run that stops
+        early leaves nothing behind)."""
+        if self.pid is None or os.getpid() != self._owner:
             return
-        pid, reader = self.pid, self._reader
-        self.pid, self._reader = None, None
-        os.close(reader)
+        pid, self.pid = self.pid, None
+        os.close(self._made)
+        os.close(self._values_fd)
         try:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
@@ -120,6 +148,24 @@ class ForkedCall:
 
 class ForkedCallFailed(Exception):
     pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_all(fd: int, size: int, offset: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.pread(fd, size, offset)
+        if not chunk:
+            raise ForkedCallFailed("a value was cut short")
+        chunks.append(chunk)
+        size -= len(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def interleaved(items: Sequence[Share], workers: int) -> list[list[Share]]:
@@ -153,6 +199,8 @@ def outcomes_in_order(executor: Executor, work: Callable[[Share], Any],
 
 def failure(exc: Exception, what: str) -> str:
     """Why a share was not done, for an input error: ``what`` names the process (parser, ...)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     if isinstance(exc, BrokenProcessPool):
         return f"the {what} process stopped unexpectedly (out of memory or killed?)"
     return f"the {what} process failed ({type(exc).__name__})"
