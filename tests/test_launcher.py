@@ -64,6 +64,7 @@ def test_the_console_entry_leaves_the_scan_unfreed_until_the_process_ends(monkey
     """``check`` hands the scan's inputs and models to the console entry, which ends the process with
     them still held: nothing is freed object by object at the end of a run. The report is the same."""
     from iacgate import cli
+    from iacgate.launcher import Launch
     from iacgate.load import LoadOptions
     from iacgate.raw import LoadResult
     from iacgate.report.json_report import report_data
@@ -76,22 +77,22 @@ def test_the_console_entry_leaves_the_scan_unfreed_until_the_process_ends(monkey
     assert [type(o) for o in kept] == [LoadResult, AnalysedStacks]
     assert any(r.source_kind == "plan" for r in kept[0].resources) and kept[1].models
 
-    held: list[object] = []
+    launch = Launch()
     monkeypatch.setattr(sys, "argv", ["iacgate", "check", "--no-cache", "-f", "json", "-o", "/dev/null", plan])
     with pytest.raises(SystemExit) as ended:
-        cli.main(keep_alive=held)
+        cli.main(launch)
     assert ended.value.code == 1
-    assert [type(o) for o in held] == [LoadResult, AnalysedStacks]
+    assert [type(o) for o in launch.keep_alive] == [LoadResult, AnalysedStacks]
 
 
 def test_a_plan_check_imports_only_what_it_uses() -> None:
     """The rule files are checked in a forked process (YAML, JSON Schema), the report is JSON (no
     rich), nothing is HCL (no lark, no python-hcl2), and the command line needs no pydantic."""
     probe = ("import sys\nimport iacgate.launcher as launcher\nreal = launcher.end_process\n"
-             "def end(code):\n"
+             "def end(code, launch=None):\n"
              "    heavy = ('pydantic', 'jsonschema', 'yaml', 'rich', 'lark', 'hcl2')\n"
              "    sys.stderr.write('imported: ' + ' '.join(m for m in heavy if m in sys.modules) + '\\n')\n"
-             "    real(code)\n"
+             "    real(code, launch)\n"
              "launcher.end_process = end\nsys.argv = ['iacgate'] + sys.argv[1:]\nlauncher.main()\n")
     done = subprocess.run([sys.executable, "-c", probe, "check", "--no-cache", "-f", "json",
                            str(REPO / "examples" / "plan" / "public-website-bucket.plan.json")],

@@ -15,7 +15,7 @@ from test_parallel_roots import root_workers, scan_report, tree  # noqa: F401 - 
 from test_parallel_templates import template_workers, templates  # noqa: F401 - fixtures
 
 from iacgate.rules import loader
-from iacgate.rules.loader import PendingRules
+from iacgate.rules.loader import BuiltinCheck, PendingRules
 from iacgate.workers import ForkedCall, ForkedCallFailed
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is forked (Linux only)")
@@ -182,3 +182,48 @@ def test_a_scan_that_fails_leaves_no_check_process(tmp_path: Path, monkeypatch: 
     with pytest.raises(RuntimeError):
         scan_module.scan([str(tmp_path)], scan_module.ScanOptions(load=LoadOptions()))
     assert len(started) == 1 and _gone(started[0])
+
+
+def test_the_check_started_at_launch_stands_for_the_built_in_pack(user_pack: Path) -> None:
+    started = BuiltinCheck()
+    pending = PendingRules([str(user_pack)], background=True, builtin_check=started)
+    assert [p.builtin for p in pending._own_checks()] == [False]  # only the user pack is checked again
+    assert _summary(pending.result()) == _summary(PendingRules([str(user_pack)]).result())
+    assert started.call is not None and started.call.pid is None  # its value taken, its process reaped
+
+
+def test_a_built_in_pack_that_changed_since_launch_is_checked_again(user_pack: Path) -> None:
+    started = BuiltinCheck()
+    pid = started.call.pid if started.call is not None else None
+    first = started.pack.files[0]
+    started.pack.files[0] = loader._PackFile(first.name, first.display, (first.text or "") + "# edited\n", None)
+    pending = PendingRules([str(user_pack)], background=True, builtin_check=started)
+    assert _summary(pending.result()) == _summary(PendingRules([str(user_pack)]).result())
+    assert pid is not None and _gone(pid)
+
+
+def test_a_cached_built_in_pack_ends_the_check_started_at_launch(tmp_path: Path) -> None:
+    PendingRules(cache_dir=str(tmp_path)).result()  # fills the cache
+    started = BuiltinCheck()
+    pid = started.call.pid if started.call is not None else None
+    pending = PendingRules(cache_dir=str(tmp_path), background=True, builtin_check=started)
+    assert pid is not None and _gone(pid)
+    assert _summary(pending.result()) == _summary(PendingRules().result())
+
+
+def test_a_run_that_never_gets_to_its_rules_leaves_no_check_behind(tmp_path: Path) -> None:
+    """A usage error ends ``iacgate check`` before its rules are wanted: the check the console entry
+    started is ended with it (it would otherwise hold the run's output open)."""
+    pids = tmp_path / "pids"
+    probe = ("import sys, time\nfrom iacgate.rules import loader\nreal = loader.BuiltinCheck.__init__\n"
+             "loader._checked_packs = lambda packs: time.sleep(60)\n"  # still checking when the run ends
+             "def init(self):\n"
+             "    real(self)\n"
+             f"    open({str(pids)!r}, 'a').write(str(self.call.pid) + '\\n')\n"
+             "loader.BuiltinCheck.__init__ = init\n"
+             "import iacgate.launcher as launcher\nsys.argv = ['iacgate'] + sys.argv[1:]\nlauncher.main()\n")
+    done = subprocess.run([sys.executable, "-c", probe, "check", "--format", "nope", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    (pid,) = [int(p) for p in pids.read_text(encoding="utf-8").split()]
+    assert _gone(pid)

@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .launcher import Launch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Pre-deployment security gate for Terraform, CloudFormation and plan JSON.",
@@ -155,7 +156,9 @@ def check(
             _usage(error)
         options.account_blocks = blocks
     try:
-        report = scan(list(paths), options, keep_alive=ctx.obj if isinstance(ctx.obj, list) else None)
+        launch = ctx.obj if isinstance(ctx.obj, Launch) else None
+        report = scan(list(paths), options, keep_alive=launch.keep_alive if launch is not None else None,
+                      builtin_rules=launch.builtin_rules if launch is not None else None)
     except ValueError as exc:  # ignore file, baseline: a usage error
         _usage(str(exc))
     _write_report(report, targets)
@@ -264,14 +267,13 @@ def _add_subcommands() -> None:
     app.add_typer(baseline_app, name="baseline", help="Record today's findings so only new ones block.")
 
 
-def main(keep_alive: list[object] | None = None) -> None:
-    """``keep_alive``: where ``check`` leaves the scan's inputs and models instead of freeing them, for
-    a caller that ends the process without freeing them (the console entry)."""
+def main(launch: Launch | None = None) -> None:
+    """``launch``: what the console entry hands ``check`` (see launcher.Launch)."""
     argv = sys.argv[1:]
     if not argv or argv[0] in ("rules", "baseline", "-h", "--help"):
         _add_subcommands()
     try:
-        app(prog_name="iacgate", standalone_mode=True, obj=keep_alive)
+        app(prog_name="iacgate", standalone_mode=True, obj=launch)
     except KeyboardInterrupt:
         sys.stderr.write("iacgate: interrupted\n")
         sys.exit(130)

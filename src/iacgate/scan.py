@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .baseline import Baseline
     from .gate import FindingStatus
     from .prior_state import PriorPart
-    from .rules.loader import Rule, RuleError
+    from .rules.loader import BuiltinCheck, Rule, RuleError
     from .stack_cache import StackCache, StackFindings
     from .workers import ForkedCall
 
@@ -150,11 +150,12 @@ def implied_source_root(resources: list[RawResource]) -> str | None:
     return folder if relative.startswith("..") else relative
 
 
-def scan(paths: list[str], options: ScanOptions, keep_alive: list[object] | None = None) -> ScanReport:
+def scan(paths: list[str], options: ScanOptions, keep_alive: list[object] | None = None,
+         builtin_rules: BuiltinCheck | None = None) -> ScanReport:
     """Raises ``ValueError`` subclasses (ignore file, baseline) for usage errors. ``keep_alive``: where
     the scan leaves its inputs and models instead of freeing them as it returns, for a caller that
     ends the process without freeing them (the CLI: freeing a large scan's objects one by one costs
-    a few percent of its run)."""
+    a few percent of its run). ``builtin_rules``: the built-in pack's check, started by the caller."""
     from .baseline import load_baseline
 
     ignore_entries = _ignore_entries(options)
@@ -164,7 +165,7 @@ def scan(paths: list[str], options: ScanOptions, keep_alive: list[object] | None
 
         check_source_root(options.source_root)
 
-    rules = ScanRules(options)
+    rules = ScanRules(options, builtin_rules)
     try:
         cache = _stack_cache(options, rules)
         load_options = dataclasses.replace(options.load, reuse=cache.take if cache is not None else None,
@@ -193,11 +194,12 @@ class ScanRules:
     for Terraform roots and templates, when they are first analysed or before workers that analyse
     them are forked."""
 
-    def __init__(self, options: ScanOptions) -> None:
+    def __init__(self, options: ScanOptions, builtin_check: BuiltinCheck | None = None) -> None:
         from .rules.loader import PendingRules
 
         self.options = options
-        self.pending = PendingRules(options.policies, cache_dir=options.load.cache_dir, background=True)
+        self.pending = PendingRules(options.policies, cache_dir=options.load.cache_dir, background=True,
+                                    builtin_check=builtin_check)
         self._selected: list[Rule] | None = None
 
     def selected(self) -> list[Rule]:

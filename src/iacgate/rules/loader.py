@@ -565,6 +565,35 @@ def is_builtin_dir(directory: str | Path) -> bool:
         return False
 
 
+class BuiltinCheck:
+    """The built-in pack read and checked in a forked process from the very start of a run, before
+    the command line is even parsed (that check is the same whatever the options say): PendingRules
+    takes its result when the cache does not hold the pack and the files read the same. ``close``
+    ends the process when nothing took it."""
+
+    def __init__(self) -> None:
+        from ..workers import ForkedCall, can_fork
+
+        self.pack = _read_pack(builtin_policies_dir(), builtin=True)
+        self.call = ForkedCall(functools.partial(_checked_packs, [self.pack.files])) if can_fork() else None
+
+    def checked(self, files: list[_PackFile]) -> Checked | None:
+        """The checked documents of ``files`` (the built-in pack as read since), when they are the
+        files this check read; None otherwise, or when the check failed."""
+        from ..workers import ForkedCallFailed
+
+        if self.call is None or [(f.name, f.text) for f in files] != [(f.name, f.text) for f in self.pack.files]:
+            return None
+        try:
+            return self.call.result()[0]
+        except ForkedCallFailed:
+            return None
+
+    def close(self) -> None:
+        if self.call is not None:
+            self.call.close()
+
+
 class PendingRules:
     """The built-in pack plus user packs (``--policies DIR``, in order), being loaded: ``result()``
     gives what ``load_rules`` gives. The files are read, and the cache consulted, when it is made.
@@ -573,13 +602,16 @@ class PendingRules:
     then never imported here); else, or when that process fails, here on the first ``result()``."""
 
     def __init__(self, extra_dirs: list[str] | None = None, *, cache_dir: str | None = None,
-                 background: bool = False) -> None:
+                 background: bool = False, builtin_check: BuiltinCheck | None = None) -> None:
         self.cache = open_pack_cache(cache_dir)
         self.packs = [_read_pack(builtin_policies_dir(), builtin=True, cache=self.cache)]
         self.packs += [_read_pack(d, cache=self.cache) for d in extra_dirs or [] if not is_builtin_dir(d)]
         self._result: tuple[list[Rule], list[RuleError]] | None = None
         self._checking: ForkedCall | None = None
-        unchecked = [pack.files for pack in self.packs if pack.documents is None]
+        self._builtin_check = builtin_check if self.packs[0].documents is None else None
+        if builtin_check is not None and self._builtin_check is None:
+            builtin_check.close()  # the cache holds the built-in pack
+        unchecked = [pack.files for pack in self._own_checks()]
         if background and any(unchecked):
             from ..workers import ForkedCall, can_fork
 
@@ -594,13 +626,31 @@ class PendingRules:
         return self._result
 
     def close(self) -> None:
-        """Stop the background check if its result was never taken."""
+        """Stop the background checks whose results were never taken."""
         if self._checking is not None:
             self._checking.close()
             self._checking = None
+        if self._builtin_check is not None:
+            self._builtin_check.close()
+
+    def _own_checks(self) -> list[_Pack]:
+        """The packs the cache does not hold, but for the built-in one when it is checked already."""
+        return [pack for index, pack in enumerate(self.packs)
+                if pack.documents is None and not (index == 0 and self._builtin_check is not None)]
 
     def _compiled(self) -> list[tuple[list[Rule], list[RuleError]]]:
-        unchecked = [pack for pack in self.packs if pack.documents is None]
+        unchecked = self._own_checks()
+        if self._builtin_check is not None:
+            builtin = self._builtin_check.checked(self.packs[0].files)
+            if builtin is None:  # changed since, or the check failed: checked with the others
+                unchecked = [self.packs[0]] + unchecked
+                if self._checking is not None:  # not started with it: redone here
+                    self._checking.close()
+                    self._checking = None
+            self._builtin_check.close()
+            self._builtin_check = None
+        else:
+            builtin = None
         checked: list[Checked] | None = None
         if self._checking is not None:
             from ..workers import ForkedCallFailed
@@ -613,6 +663,8 @@ class PendingRules:
         if checked is None:
             checked = _checked_packs([pack.files for pack in unchecked])
         by_pack = dict(zip(map(id, unchecked), checked))
+        if builtin is not None:
+            by_pack[id(self.packs[0])] = builtin
         return [_compiled_pack(pack, by_pack.get(id(pack)), self.cache) for pack in self.packs]
 
     @staticmethod
@@ -653,4 +705,4 @@ def only_errors(errors: Iterable[RuleError]) -> list[RuleError]:
 __all__ = ["Rule", "RuleError", "Escalation", "MessageCase", "load_rules", "load_pack",
            "load_file", "compile_rule", "read_rule_file", "read_rule_text", "parse_rule_text",
            "schema_errors", "rule_files", "pointer_of", "only_errors", "is_builtin_dir", "open_pack_cache",
-           "PendingRules"]
+           "PendingRules", "BuiltinCheck"]
