@@ -77,7 +77,7 @@ class ForkedCall:
         self._steps = len(steps)
         self._values: list[Any] = []
         self._read_at = 0
-        try:  # an anonymous file in memory (Linux), which every process forked from here can read
+        try:  # an anonymous file in memory (Linux): nothing is written to disk
             values = os.memfd_create("iacgate-forked-call", os.MFD_CLOEXEC)
         except (AttributeError, OSError):
             return
