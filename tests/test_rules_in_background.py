@@ -11,12 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
-from test_parallel_roots import root_workers, scan_report, tree  # noqa: F401 - fixtures
-from test_parallel_templates import template_workers, templates  # noqa: F401 - fixtures
+import test_parallel_roots
+import test_parallel_templates
+from test_parallel_roots import scan_report
 
 from iacgate.rules import loader
 from iacgate.rules.loader import BuiltinCheck, PendingRules
 from iacgate.workers import ForkedCall, ForkedCallFailed
+
+# the trees and templates of the parallel tests, and the settings that send them to workers
+tree, root_workers = test_parallel_roots.tree, test_parallel_roots.root_workers
+templates, template_workers = test_parallel_templates.templates, test_parallel_templates.template_workers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is forked (Linux only)")
 
@@ -143,24 +148,25 @@ def _record_checks(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
     monkeypatch.setattr(loader, "_checked_packs", recorded)
 
 
-def test_template_workers_inherit_the_rules(templates: Path, template_workers: None,  # noqa: F811
-                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _assert_workers_inherit_the_rules(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scanned with two workers, the rule files are checked once, in the check process (never again
+    by a worker), and the report is the one-process report."""
     log = tmp_path / "checks.log"
     _record_checks(monkeypatch, log)
-    pooled = scan_report(templates, workers=2)
-    checks = log.read_text(encoding="utf-8").split()
-    assert len(checks) == 1 and checks[0] != str(os.getpid())  # one check, in the check process
-    assert pooled == scan_report(templates, workers=1)
-
-
-def test_root_workers_inherit_the_rules(tree: Path, root_workers: None,  # noqa: F811
-                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "checks.log"
-    _record_checks(monkeypatch, log)
-    pooled = scan_report(tree, workers=2)
+    pooled = scan_report(root, workers=2)
     checks = log.read_text(encoding="utf-8").split()
     assert len(checks) == 1 and checks[0] != str(os.getpid())
-    assert pooled == scan_report(tree, workers=1)
+    assert pooled == scan_report(root, workers=1)
+
+
+def test_template_workers_inherit_the_rules(templates: Path, template_workers: None,
+                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_workers_inherit_the_rules(templates, tmp_path, monkeypatch)
+
+
+def test_root_workers_inherit_the_rules(tree: Path, root_workers: None,
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_workers_inherit_the_rules(tree, tmp_path, monkeypatch)
 
 
 def test_a_scan_that_fails_leaves_no_check_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

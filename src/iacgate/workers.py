@@ -128,7 +128,7 @@ class ForkedCall:
             return pickle.loads(payload)
         except ForkedCallFailed:
             raise
-        except Exception as exc:  # noqa: BLE001 - a value that does not read back
+        except Exception as exc:  # a value that does not read back
             raise ForkedCallFailed(f"a value could not be read ({type(exc).__name__})") from exc
 
     def close(self) -> None:

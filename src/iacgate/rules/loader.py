@@ -572,10 +572,11 @@ class BuiltinCheck:
     ends the process when nothing took it."""
 
     def __init__(self) -> None:
-        from ..workers import ForkedCall, can_fork
+        from .. import workers
 
         self.pack = _read_pack(builtin_policies_dir(), builtin=True)
-        self.call = ForkedCall(functools.partial(_checked_packs, [self.pack.files])) if can_fork() else None
+        self.call = (workers.ForkedCall(functools.partial(_checked_packs, [self.pack.files]))
+                     if workers.can_fork() else None)
 
     def checked(self, files: list[_PackFile]) -> Checked | None:
         """The checked documents of ``files`` (the built-in pack as read since), when they are the
@@ -613,10 +614,10 @@ class PendingRules:
             builtin_check.close()  # the cache holds the built-in pack
         unchecked = [pack.files for pack in self._own_checks()]
         if background and any(unchecked):
-            from ..workers import ForkedCall, can_fork
+            from .. import workers
 
-            if can_fork():
-                self._checking = ForkedCall(functools.partial(_checked_packs, unchecked))
+            if workers.can_fork():
+                self._checking = workers.ForkedCall(functools.partial(_checked_packs, unchecked))
 
     def result(self) -> tuple[list[Rule], list[RuleError]]:
         """Sorted by rule id. A user rule with the id of a built-in rule replaces it (a ``warning``
