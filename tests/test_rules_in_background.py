@@ -233,3 +233,28 @@ def test_a_run_that_never_gets_to_its_rules_leaves_no_check_behind(tmp_path: Pat
     assert done.returncode == 2, done.stderr
     (pid,) = [int(p) for p in pids.read_text(encoding="utf-8").split()]
     assert _gone(pid)
+
+
+def test_template_workers_inherit_the_modules_they_run(templates: Path, tmp_path: Path) -> None:
+    """In a fresh run, the modules a template worker runs are imported before the workers are forked
+    (each worker would otherwise import them again on its own clock)."""
+    log = tmp_path / "modules.log"
+    program = f"""
+import sys
+import iacgate.load as load
+import iacgate.scan as scan
+load.DOCUMENT_POOL_MIN_FILES, load.DOCUMENT_POOL_MIN_BYTES = 2, 1
+wanted = ["iacgate" + name for name in scan.WORKER_MODULES]
+wanted += ["iacgate.adapters.cloudformation.aws_s3", "iacgate.adapters.cloudformation.aws_ec2"]
+real = load._load_and_analyse
+def share(docs):
+    with open({str(log)!r}, "a", encoding="utf-8") as out:
+        out.write(" ".join(m for m in wanted if m not in sys.modules) + "|\\n")
+    return real(docs)
+load._load_and_analyse = share
+scan.scan([{str(templates)!r}], scan.ScanOptions(load=load.LoadOptions(parse_workers=2)))
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    shares = log.read_text(encoding="utf-8").splitlines()
+    assert shares and all(line == "|" for line in shares), shares

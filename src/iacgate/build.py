@@ -14,7 +14,8 @@ from .raw import RawResource
 Builder = Callable[[list[RawResource]], Model]
 
 
-def _builders(source_kind: str) -> list[Builder]:
+def builders(source_kind: str) -> list[Builder]:
+    """The model builders of a source kind (their adapters imported on first call)."""
     if source_kind in ("terraform", "plan"):
         from .adapters.terraform import aws_s3 as tf_s3
 
@@ -53,7 +54,7 @@ def build_model(resources: list[RawResource]) -> Model:
 
             members, problems = expand_module_calls(members)
             model.errors.extend(problems)
-        for build in _builders(source_kind):
+        for build in builders(source_kind):
             part = build(members)
             part.raw = []
             model.merge(part)

@@ -33,9 +33,10 @@ class LoadOptions:
     # analysed (StackOrigin.analysed) instead of with their resources: see _load_documents and
     # TerraformOptions.analyse.
     analyse: Callable[[StackOrigin], Any] | None = None
-    # Called before worker processes that run ``analyse`` are forked: what it needs is made ready
-    # here, once, and the workers inherit it.
-    prepare_analysis: Callable[[], object] | None = None
+    # Called with the source kind ("cloudformation", "terraform") before worker processes that run
+    # ``analyse`` on stacks of that kind are forked: what it needs is made ready here, once, and the
+    # workers inherit it.
+    prepare_analysis: Callable[[str], object] | None = None
 
 
 def _load_terraform(inputs: Inputs, options: LoadOptions) -> LoadResult:
@@ -206,7 +207,7 @@ def _load_documents(docs: list[Document], options: LoadOptions) -> list[LoadResu
 
     importlib.import_module(".adapters.cloudformation.loader", __package__)  # once, here: workers inherit it
     if options.prepare_analysis is not None:
-        options.prepare_analysis()
+        options.prepare_analysis("cloudformation")
     executor = workers_pool.start_pool(workers, _adopt_options, (options,))
     if executor is None:  # no process support
         return [_load_document(doc, options) for doc in docs]

@@ -171,7 +171,7 @@ def scan(paths: list[str], options: ScanOptions, keep_alive: list[object] | None
         load_options = dataclasses.replace(options.load, reuse=cache.take if cache is not None else None,
                                            analyse=functools.partial(analysed_origin, options=options,
                                                                      rules=rules.selected),
-                                           prepare_analysis=rules.selected)
+                                           prepare_analysis=functools.partial(prepare_analysis, rules))
         # Loading, analysing and gating make millions of objects (a large tree's syntax, a plan's
         # decoded values, models, subjects, findings) and next to no garbage cycles: the collector
         # stays paused for the whole scan instead of walking them again and again (a quarter of a
@@ -185,6 +185,25 @@ def scan(paths: list[str], options: ScanOptions, keep_alive: list[object] | None
                                 cache, keep_alive)
     finally:
         rules.close()
+
+
+def prepare_analysis(rules: ScanRules, source_kind: str) -> None:
+    """Before workers that analyse stacks of ``source_kind`` are forked: the modules they run are
+    imported here, once, while the rule check finishes (each worker would import them again on its
+    own clock), and then the rules are resolved. The workers inherit both."""
+    import importlib
+
+    from .build import builders
+
+    for module in WORKER_MODULES:
+        importlib.import_module(module, __package__)
+    builders(source_kind)
+    rules.selected()
+
+
+# What a worker runs to analyse a stack, besides its kind's model builders.
+WORKER_MODULES = (".facts", ".stack_cache", ".suppressions", ".rules.engine", ".analysis.credentials",
+                  ".analysis.egress", ".analysis.iam_policy", ".analysis.imds", ".analysis.s3_exposure")
 
 
 class ScanRules:

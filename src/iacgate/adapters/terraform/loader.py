@@ -80,7 +80,7 @@ class TerraformOptions:
     # analysed in worker processes, and those roots come back with their analysis
     # (``StackOrigin.analysed``) instead of their resources.
     analyse: Callable[[StackOrigin], Any] | None = None
-    prepare_analysis: Callable[[], object] | None = None    # called before workers that analyse are forked
+    prepare_analysis: Callable[[str], object] | None = None  # called before workers that analyse are forked
 
 
 # Above these, parsing is spread over a process pool (starting workers costs more than tiny inputs).
@@ -341,7 +341,7 @@ class _Loader:
         resources stay in the workers and their analysis comes back instead."""
         workers = _root_workers(roots, self.options, self.sources)
         if workers > 1 and self.options.prepare_analysis is not None:
-            self.options.prepare_analysis()
+            self.options.prepare_analysis("terraform")
         executor = workers_pool.start_pool(workers, _adopt_loader, (self,)) if workers > 1 else None
         if executor is None:
             for directory, files in roots:
