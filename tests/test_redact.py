@@ -89,3 +89,16 @@ def test_scrub_redacts_the_shortest_shapes_and_leaves_text_without_a_long_run() 
     # runs of 15 allowed characters at most: nothing to redact, the text comes back as it is
     plain = "aws_secret_access_key = k7Qw9ZtR2xLm4Vb-" + "x" * 5 + "-" + "ABCDEFGHIJKLMNO" + " end"
     assert scrub(plain) == plain
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.text(), st.text())
+def test_a_finding_fingerprint_holds_nothing_scrub_would_remove(rule_id: str, address: str, what: str) -> None:
+    """The JSON report writes fingerprints without scrubbing them: no lower-case hex digest can hold
+    a key id, a secret or a secret assignment, keys planted in what it digests included."""
+    from iacgate.findings import Finding
+
+    planted = Finding(rule_id=rule_id + "AKIAIOSFODNN7EXAMPLE", concept="c", severity="high", status="fail",
+                      title="t", message="m", address=address, resource_type="r", source_kind="terraform",
+                      location=None, what=what)  # type: ignore[arg-type]
+    assert scrub(planted.fingerprint) == planted.fingerprint

@@ -101,7 +101,9 @@ def _finding_fields(finding: Finding, display: PathDisplay, text: Callable[[Any]
         "location": {"file": t(display(loc.file)), "line": loc.line, "end_line": loc.end_line},
         "evidence": [{"address": t(e.address), "file": t(display(e.file)), "line": e.line,
                       "end_line": e.end_line, "detail": t(e.detail)} for e in finding.evidence],
-        "fingerprint": t(finding.fingerprint),
+        # 32 lower-case hex digits of a SHA-256 digest: no shape scrub removes can occur in it (a key
+        # id needs upper case, a secret mixed case, an assignment a name), so it is not scrubbed.
+        "fingerprint": finding.fingerprint,
         "suppressed": finding.suppressed,
     }
     if finding.suppression is not None:
