@@ -48,19 +48,6 @@ def start_pool(workers: int, initializer: Callable[..., None] | None = None,
         return None
 
 
-def stop_pool(executor: Executor) -> None:
-    """Shut a pool down without waiting for the work in hand: shares not started are cancelled and
-    running workers are ended (a worker left behind outlives the run, holding its output open)."""
-    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14
-    if callable(terminate):
-        terminate()
-        return
-    running = getattr(executor, "_processes", None) or {}  # before 3.14: the pool's own table of them
-    for process in list(running.values()):
-        process.terminate()
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
 class ForkedCall:
     """``steps`` run in turn in a forked process while the caller goes on: a one-off job too small for
     a pool (a pool costs its imports, a call queue, threads and a worker that joins it at the end).
