@@ -193,7 +193,7 @@ def test_a_scan_that_fails_leaves_no_check_process(tmp_path: Path, monkeypatch: 
 def test_the_check_started_at_launch_stands_for_the_built_in_pack(user_pack: Path) -> None:
     started = BuiltinCheck()
     pending = PendingRules([str(user_pack)], background=True, builtin_check=started)
-    assert [p.builtin for p in pending._own_checks()] == [False]  # only the user pack is checked again
+    assert [p.builtin for p in pending._to_check] == [False]  # only the user pack is checked again
     assert _summary(pending.result()) == _summary(PendingRules([str(user_pack)]).result())
     assert started.call is not None and started.call.pid is None  # its value taken, its process reaped
 

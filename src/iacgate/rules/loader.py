@@ -612,12 +612,15 @@ class PendingRules:
         self._builtin_check = builtin_check if self.packs[0].documents is None else None
         if builtin_check is not None and self._builtin_check is None:
             builtin_check.close()  # the cache holds the built-in pack
-        unchecked = [pack.files for pack in self._own_checks()]
-        if background and any(unchecked):
+        # the packs the cache does not hold, but for the built-in one when it is being checked already
+        self._to_check = [pack for index, pack in enumerate(self.packs)
+                          if pack.documents is None and not (index == 0 and self._builtin_check is not None)]
+        if background and any(pack.files for pack in self._to_check):
             from .. import workers
 
             if workers.can_fork():
-                self._checking = workers.ForkedCall(functools.partial(_checked_packs, unchecked))
+                self._checking = workers.ForkedCall(functools.partial(_checked_packs,
+                                                                      [pack.files for pack in self._to_check]))
 
     def result(self) -> tuple[list[Rule], list[RuleError]]:
         """Sorted by rule id. A user rule with the id of a built-in rule replaces it (a ``warning``
@@ -634,39 +637,28 @@ class PendingRules:
         if self._builtin_check is not None:
             self._builtin_check.close()
 
-    def _own_checks(self) -> list[_Pack]:
-        """The packs the cache does not hold, but for the built-in one when it is checked already."""
-        return [pack for index, pack in enumerate(self.packs)
-                if pack.documents is None and not (index == 0 and self._builtin_check is not None)]
-
     def _compiled(self) -> list[tuple[list[Rule], list[RuleError]]]:
-        unchecked = self._own_checks()
+        checked = dict(zip(map(id, self._to_check), self._checked_here_or_there()))
         if self._builtin_check is not None:
-            builtin = self._builtin_check.checked(self.packs[0].files)
-            if builtin is None:  # changed since, or the check failed: checked with the others
-                unchecked = [self.packs[0]] + unchecked
-                if self._checking is not None:  # not started with it: redone here
-                    self._checking.close()
-                    self._checking = None
+            builtin = self.packs[0]
+            found = self._builtin_check.checked(builtin.files)
             self._builtin_check.close()
             self._builtin_check = None
-        else:
-            builtin = None
-        checked: list[Checked] | None = None
+            # changed since it was started, or the check failed: checked here
+            checked[id(builtin)] = found if found is not None else _checked_packs([builtin.files])[0]
+        return [_compiled_pack(pack, checked.get(id(pack)), self.cache) for pack in self.packs]
+
+    def _checked_here_or_there(self) -> list[Checked]:
+        """The checked documents of the packs to check: from the background check, else made here."""
         if self._checking is not None:
             from ..workers import ForkedCallFailed
 
+            checking, self._checking = self._checking, None
             try:
-                checked = self._checking.result()
+                return checking.result()
             except ForkedCallFailed:
-                checked = None
-            self._checking = None
-        if checked is None:
-            checked = _checked_packs([pack.files for pack in unchecked])
-        by_pack = dict(zip(map(id, unchecked), checked))
-        if builtin is not None:
-            by_pack[id(self.packs[0])] = builtin
-        return [_compiled_pack(pack, by_pack.get(id(pack)), self.cache) for pack in self.packs]
+                pass
+        return _checked_packs([pack.files for pack in self._to_check])
 
     @staticmethod
     def _merged(packs: list[tuple[list[Rule], list[RuleError]]]) -> tuple[list[Rule], list[RuleError]]:
