@@ -99,8 +99,8 @@ def _finding_fields(finding: Finding, display: PathDisplay, text: Callable[[Any]
         "resource": {"address": t(finding.address), "type": t(finding.resource_type),
                      "source_kind": t(finding.source_kind)},
         "location": {"file": t(display(loc.file)), "line": loc.line, "end_line": loc.end_line},
-        "evidence": [{"address": t(e.address), "file": t(display(e.file)), "line": e.line,
-                      "end_line": e.end_line, "detail": t(e.detail)} for e in finding.evidence],
+        "evidence": [{key: t(display(value) if key == "file" else value) for key, value in e.to_json().items()}
+                     for e in finding.evidence],
         # 32 lower-case hex digits of a SHA-256 digest: no shape scrub removes can occur in it (a key
         # id needs upper case, a secret mixed case, an assignment a name), so it is not scrubbed.
         "fingerprint": finding.fingerprint,
