@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from iacgate.analysis.credentials import (CredentialHit, access_key_subjects, credential_subjects,
-                                          find_credentials)
+from iacgate.analysis.credentials import (ACCESS_KEY_ID, SECRET_ACCESS_KEY, CredentialHit, access_key_subjects,
+                                          credential_subjects, find_credentials)
 from iacgate.raw import RawResource
 from iacgate.redact import redact
 from iacgate.values import Unknown, Unresolved
@@ -447,3 +447,59 @@ def test_hits_never_show_the_raw_value_when_printed() -> None:
                            mode="provider")
     text = repr(find_credentials([provider]))
     assert KEY_ID not in text and SECRET not in text
+
+
+# ------------------------------------------------------------- scans of values already scanned
+
+def counted_scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The addresses of the resources whose own values are scanned from here on."""
+    from iacgate.analysis import credentials
+
+    scanned: list[str] = []
+    real = credentials._scan_resource
+
+    def scan(resource: RawResource):  # type: ignore[no-untyped-def]
+        scanned.append(resource.address)
+        return real(resource)
+
+    monkeypatch.setattr(credentials, "_scan_resource", scan)
+    return scanned
+
+
+def hit_fields(hits: list[CredentialHit]) -> list[tuple]:  # type: ignore[type-arg]
+    return [(h.holder.address, h.path, h.type, h.redacted, h.paired, h.line, h.form) for h in hits]
+
+
+def test_a_resource_holding_values_already_scanned_is_not_scanned_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from iacgate.analysis.credentials import ResourceScans
+
+    user_data = f"export AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY={SECRET}\n"
+    planned = [tf_resource("aws_instance.kept", {"user_data": user_data}),
+               tf_resource("aws_instance.changed", {"user_data": user_data})]
+    # the prior state of a plan: the same values for the resource left alone, other values (equal
+    # or not) for the one the plan changes
+    prior = [dataclasses.replace(planned[0], actions=("no-op",)),
+             dataclasses.replace(planned[1], attrs={"user_data": f"export AWS_ACCESS_KEY_ID={KEY_ID}\n"})]
+    scanned = counted_scans(monkeypatch)
+    scans = ResourceScans()
+    assert hit_fields(find_credentials(planned, scans)) == hit_fields(find_credentials(planned))
+    before = len(scanned)
+    assert hit_fields(find_credentials(prior, scans)) == hit_fields(find_credentials(prior))
+    assert scanned[before:before + 1] == ["aws_instance.changed"]  # with scans: the kept one is taken as found
+    assert {h.holder.address for h in find_credentials(prior, scans) if h.type == SECRET_ACCESS_KEY} \
+        == {"aws_instance.kept"}
+
+
+def test_values_put_in_place_of_scanned_ones_are_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iacgate.analysis.credentials import ResourceScans
+
+    resource = tf_resource("aws_instance.app", {"user_data": "echo hello"})
+    scans = ResourceScans()
+    assert find_credentials([resource], scans) == []
+    resource.attrs = {"user_data": f"export AWS_ACCESS_KEY_ID={KEY_ID}\n"}  # a tree the scans never saw
+    assert [h.type for h in find_credentials([resource], scans)] == [ACCESS_KEY_ID]
+    resource.meta = {"metadata": {"AWS::CloudFormation::Init": {"config": {"files": {"/etc/key": {
+        "content": f"aws_secret_access_key = {SECRET}"}}}}}}
+    assert SECRET_ACCESS_KEY in {h.type for h in find_credentials([resource], scans)}

@@ -331,6 +331,40 @@ def test_the_plan_worker_finds_the_same_credentials(tmp_path: Path, plan_worker_
     assert {change for _, address, change in found if address == "aws_instance.new"} == {"new"}
 
 
+def test_the_prior_state_takes_the_credential_scans_of_what_the_plan_left_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iacgate.analysis import credentials
+
+    path = plan_with_keys(tmp_path)
+    scanned: list[str] = []
+    real = credentials._scan_resource
+    monkeypatch.setattr(credentials, "_scan_resource", lambda r: scanned.append(r.address) or real(r))
+    findings, _ = report_of(path, workers=1)
+    assert sorted(scanned) == ["aws_instance.new", "aws_instance.old", "aws_s3_bucket.logs",
+                               "aws_s3_bucket_acl.logs"]  # each once: its prior state is its planned state
+    assert ("IG-CRED-001", "aws_instance.old", "fail", "existing") in findings
+
+
+def test_a_bucket_the_plan_leaves_alone_is_evaluated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iacgate.rules import engine
+
+    crafted_plan(tmp_path, [
+        left_alone("aws_s3_bucket.kept", bucket("acme-kept")),
+        left_alone("aws_s3_bucket_acl.kept", acl("acme-kept", "public-read")),
+        change("aws_s3_bucket.new", ["create"], None, bucket("acme-new")),
+    ])
+    evaluated: list[tuple[str, str]] = []
+    real = engine.evaluate_one
+    monkeypatch.setattr(engine, "evaluate_one",
+                        lambda rule, subject, params: evaluated.append((rule.id, subject.address))
+                        or real(rule, subject, params))
+    findings, changes = report_of(tmp_path / "plan.json", workers=1)
+    kept = [pair for pair in evaluated if pair[1] == "aws_s3_bucket.kept"]
+    assert kept and len(kept) == len(set(kept))  # its prior findings are its planned ones
+    assert ("IG-S3-001", "aws_s3_bucket.kept", "fail", "existing") in findings
+    assert changes is not None and changes["existing"] > 0
+
+
 def test_plans_with_too_many_resources_for_the_worker_are_analysed_here(tmp_path: Path, plan_worker_mark: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the limit the plan worker is not started (its copied pages would cost too much memory)."""

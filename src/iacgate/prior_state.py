@@ -163,15 +163,20 @@ def prior_part(resources: list[RawResource], planned: Model, build: Callable[[li
 
 def prior_findings(resources: list[RawResource], planned: Model, planned_subjects: list[Subject],
                    build: Callable[[list[RawResource]], Model], analyse: AnalyseWithBuckets,
-                   evaluate: Evaluate, part: PriorPart | None = None) -> list[Any]:
+                   evaluate: Evaluate, part: PriorPart | None = None,
+                   planned_findings: Evaluate | None = None) -> list[Any]:
     """The findings over the prior state of the plans among ``resources`` (empty when no resource
     existed before). For each rule and address they hold the same statuses as evaluating the whole
-    prior state: the buckets whose part of the model the change leaves alone are evaluated on their
-    planned subjects, everything else on the prior-state model (``part``, when already worked out)."""
+    prior state: the buckets whose part of the model the change leaves alone have their planned
+    findings (``planned_findings`` of their planned subjects, where the caller holds them; else
+    evaluated again), everything else is evaluated on the prior-state model (``part``, when already
+    worked out)."""
     if part is None:
         part = prior_part(resources, planned, build, analyse, evaluate)
     reused = [s for s in planned_subjects if s.kind == "s3_bucket" and s.address in part.reused]
-    return part.findings + evaluate(reused) if reused else list(part.findings)
+    if not reused:
+        return list(part.findings)
+    return part.findings + (planned_findings or evaluate)(reused)
 
 
 __all__ = ["PRIOR_STATE_FIELDS", "PriorPart", "before_resources", "prior_findings", "prior_part",

@@ -20,7 +20,7 @@ from .model import AccountPublicAccessBlock, Bucket, Model
 from .raw import InputError, LoadResult, RawResource, StackOrigin, distinct_errors
 
 if TYPE_CHECKING:
-    from .analysis.credentials import CredentialHit
+    from .analysis.credentials import CredentialHit, ResourceScans
     from .baseline import Baseline
     from .gate import FindingStatus
     from .prior_state import PriorPart
@@ -252,6 +252,7 @@ class AnalysedStacks:
     findings: list[Finding] = field(default_factory=list)
     models: list[tuple[Model, list[Subject]]] = field(default_factory=list)  # each stack's model and subjects
     errors: list[InputError] = field(default_factory=list)
+    by_subject: dict[int, list[Finding]] = field(default_factory=dict)  # id of a subject (in models) -> its findings
 
     @property
     def subjects(self) -> list[Subject]:
@@ -264,7 +265,7 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
     """model -> analyse -> rules, one stack at a time: what one stack declares (a bucket an instance
     role can reach, a variable holding a key, a module call) never stands in for another's.
     ``plan_worker`` is started with every stack's model before any is analysed."""
-    from .rules import evaluate
+    from .rules import evaluate_each
 
     out = AnalysedStacks()
     models = [build_model(members) for members in by_stack(resources)]
@@ -274,13 +275,15 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
         try:
             subjects = analyse(model, account_blocks,
                                credentials=plan_worker.credentials if plan_worker is not None else None)
-            found = evaluate(rules, subjects, rule_params)
+            each = evaluate_each(rules, subjects, rule_params)
         except RecursionError:  # fail closed, naming the stack; the other stacks are still analysed
             out.errors.extend([too_deep_to_analyse(model), *model.errors, *unlinked_errors(model)])
             continue
+        found = [finding for findings in each for finding in findings]
         _declared_by(found, subjects)
         out.findings.extend(found)
         out.models.append((model, subjects))
+        out.by_subject.update(zip(map(id, subjects), each))
         out.errors.extend(model.errors + unlinked_errors(model))
     return out
 
@@ -306,6 +309,17 @@ class PlanWorker:
         self.models: list[Model] = []
         self.job: ForkedCall | None = None
         self.found_credentials: dict[int, list[CredentialHit]] | None = None
+        self._scans: ResourceScans | None = None
+
+    @property
+    def scans(self) -> ResourceScans:
+        """The credential scan's findings per resource, shared by the planned and the prior state (in
+        whichever process scans them)."""
+        from .analysis.credentials import ResourceScans
+
+        if self._scans is None:
+            self._scans = ResourceScans()
+        return self._scans
 
     def start(self, models: list[Model]) -> None:
         """Called with the planned models before they are analysed."""
@@ -329,10 +343,15 @@ class PlanWorker:
                 self.found_credentials[id(planned)] = [CredentialHit(holder=planned.raw[index], **fields)
                                                        for index, fields in sent]
         found = self.found_credentials.get(id(model))
-        return found if found is not None else find_credentials(model.raw)
+        return found if found is not None else find_credentials(model.raw, self.scans)
+
+    def _prior_credentials(self, prior: Model) -> list[CredentialHit]:
+        from .analysis.credentials import find_credentials
+
+        return find_credentials(prior.raw, self.scans)
 
     def _analyse_prior(self, prior: Model, buckets: list[Bucket]) -> list[Subject]:
-        return analyse(prior, self.options.account_blocks, buckets)
+        return analyse(prior, self.options.account_blocks, buckets, credentials=self._prior_credentials)
 
     def _evaluate(self, subjects: list[Subject]) -> list[Finding]:
         from .rules import evaluate
@@ -349,12 +368,17 @@ class PlanWorker:
         from .prior_state import prior_findings
 
         parts = {id(model): part for model, part in zip(self.models, self._worker_result(1) or [])}
+
+        def planned_findings(subjects: list[Subject]) -> list[Finding]:
+            return [finding for subject in subjects for finding in stacks.by_subject[id(subject)]]
+
         out: list[Finding | FindingStatus] = []
         for model, subjects in stacks.models:
             part = parts.get(id(model))
             try:
                 out.extend(prior_findings(model.raw, model, subjects, build_model, self._analyse_prior,
-                                          self._evaluate, part if part is not None else self._part(model)))
+                                          self._evaluate, part if part is not None else self._part(model),
+                                          planned_findings))
             except RecursionError:  # no prior state to compare with: every finding of it counts as new
                 continue
         return out
@@ -376,7 +400,7 @@ class PlanWorker:
         interrupt, must not leave it behind holding the output streams open), and let go of the
         models."""
         job, self.job = self.job, None
-        self.models, self.found_credentials = [], None
+        self.models, self.found_credentials, self._scans = [], None, None
         if job is not None:
             job.close()
 
@@ -391,7 +415,7 @@ def _credentials_in_worker(job: PlanWorker) -> list[list[tuple[int, dict[str, ob
         index = {id(resource): i for i, resource in enumerate(model.raw)}
         out.append([(index[id(hit.holder)], {f.name: getattr(hit, f.name) for f in dataclasses.fields(hit)
                                              if f.name != "holder"})
-                    for hit in find_credentials(model.raw)])
+                    for hit in find_credentials(model.raw, job.scans)])
     return out
 
 

@@ -548,15 +548,34 @@ def _propagated(resource: RawResource, by_holder: dict[tuple[str, str], list[_Ra
     return out
 
 
-def find_credentials(resources: Iterable[RawResource]) -> list[CredentialHit]:
-    """Every static credential written in the given resources, one hit per holder, type and value.
+class ResourceScans:
+    """What the scan found in each resource's own values (before values reach it through variables),
+    remembered for resources scanned again: a plan's prior state holds every resource the change
+    leaves alone with the very attribute tree of its planned state. Entries hold the trees they were
+    made from, so an identity seen here is never a new tree's."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, int, str, str, str], tuple[object, object, list[_Raw]]] = {}
+
+    def scan(self, resource: RawResource) -> list[_Raw]:
+        key = (id(resource.attrs), id(resource.meta), resource.type, resource.mode, resource.name)
+        held = self._found.get(key)
+        if held is None:
+            held = self._found[key] = (resource.attrs, resource.meta, _scan_resource(resource))
+        return held[2]
+
+
+def find_credentials(resources: Iterable[RawResource], scans: ResourceScans | None = None) -> list[CredentialHit]:
+    """Every static credential written in the given resources, one hit per holder, type and value;
+    ``scans``: what earlier scans found, taken where a resource's values are the ones scanned then.
     The scan makes many short-lived objects and no cycles: the cyclic collector is paused meanwhile."""
     with collector_paused():
-        return _find_credentials(list(resources))
+        return _find_credentials(list(resources), scans)
 
 
-def _find_credentials(resources: list[RawResource]) -> list[CredentialHit]:
-    scanned = [(resource, _scan_resource(resource)) for resource in resources]
+def _find_credentials(resources: list[RawResource], scans: ResourceScans | None) -> list[CredentialHit]:
+    scan = _scan_resource if scans is None else scans.scan
+    scanned = [(resource, scan(resource)) for resource in resources]
     by_holder: dict[tuple[str, str], list[_Raw]] = {}
     for resource, found in scanned:
         if resource.mode in ("variable", "tfvars", "local") and found:

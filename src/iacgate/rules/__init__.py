@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_EXPORTS = {"evaluate": "engine", "select_rules": "engine", "load_rules": "loader",
+_EXPORTS = {"evaluate": "engine", "evaluate_each": "engine", "select_rules": "engine", "load_rules": "loader",
             "Rule": "loader", "RuleError": "loader"}
 
 __all__ = sorted(_EXPORTS)

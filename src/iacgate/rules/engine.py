@@ -134,11 +134,18 @@ def evaluate(rules: list[Rule], subjects: Iterable[Subject],
 
     ``params`` maps a rule id (or ``"*"`` for every rule declaring the name) to parameter
     values that replace the rule's defaults."""
+    return [finding for found in evaluate_each(rules, subjects, params) for finding in found]
+
+
+def evaluate_each(rules: list[Rule], subjects: Iterable[Subject],
+                  params: Params | None = None) -> list[list[Finding]]:
+    """The findings of :func:`evaluate`, one list per subject."""
     by_kind: dict[str, list[tuple[Rule, dict[str, Any]]]] = {}
     for rule in rules:
         by_kind.setdefault(rule.resource, []).append((rule, rule_params(rule, params)))
-    findings: list[Finding] = []
+    out: list[list[Finding]] = []
     for subject in subjects:
+        findings: list[Finding] = []
         for rule, values in by_kind.get(subject.kind, ()):
             try:
                 finding = evaluate_one(rule, subject, values)
@@ -146,7 +153,8 @@ def evaluate(rules: list[Rule], subjects: Iterable[Subject],
                 finding = _broken(rule, subject, exc)
             if finding is not None:
                 findings.append(finding)
-    return findings
+        out.append(findings)
+    return out
 
 
 def evaluate_one(rule: Rule, subject: Subject, params: Mapping[str, Any]) -> Finding | None:
