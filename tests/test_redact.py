@@ -102,3 +102,22 @@ def test_a_finding_fingerprint_holds_nothing_scrub_would_remove(rule_id: str, ad
                       title="t", message="m", address=address, resource_type="r", source_kind="terraform",
                       location=None, what=what)  # type: ignore[arg-type]
     assert scrub(planted.fingerprint) == planted.fingerprint
+
+
+RUN_ALPHABET = string.ascii_letters + string.digits + "/+="
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet=RUN_ALPHABET, min_size=1, max_size=24),
+                          st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=4)),
+                max_size=12))
+def test_scrub_finds_a_long_run_wherever_the_regular_expression_would(pieces: list[str]) -> None:
+    """Text without 16 characters of the secret alphabet in a row is left alone after one check; that
+    check agrees with the regular expression it stands for on any text (other scripts, lone
+    surrogates and characters whose UTF-8 bytes look like nothing in particular included)."""
+    import re
+
+    from iacgate.redact import _has_redactable_run
+
+    text = "".join(pieces)
+    assert _has_redactable_run(text) == bool(re.search(r"[A-Za-z0-9/+=]{16}", text))

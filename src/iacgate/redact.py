@@ -57,14 +57,24 @@ def scrub(text: str) -> str:
 
 # Every shape scrub() removes holds a run of at least 16 of these characters (a key id 20, a secret
 # 40, an assigned value 16): text without one is left as it is after a single search.
-_REDACTABLE_RUN = re.compile(r"[A-Za-z0-9/+=]{16}")
+_RUN_CHARACTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=")
+# The UTF-8 bytes of a text with each of those characters made "a" and every other byte a space: a
+# run is then a substring search (the regular expression [A-Za-z0-9/+=]{16} would try to match at
+# every position; this is several times faster, and reports scrub thousands of messages). Every
+# other character's UTF-8 bytes are 0x80 or above, so they never take part in a run.
+_RUN_BYTES = bytes(ord("a") if byte in _RUN_CHARACTERS else ord(" ") for byte in range(256))
+_RUN = b"a" * 16
+
+
+def _has_redactable_run(text: str) -> bool:
+    return _RUN in text.encode("utf-8", "surrogatepass").translate(_RUN_BYTES)
 
 
 @functools.lru_cache(maxsize=16384)
 def _scrub_text(text: str) -> str:
     """:func:`scrub` of a string long enough to hold a secret; reports repeat their paths,
     addresses and messages, so each distinct string is scrubbed once."""
-    if not _REDACTABLE_RUN.search(text):
+    if not _has_redactable_run(text):
         return text
     text = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + m.group(2) + redact(m.group(3)), text)
     text = KEY_ID_RE.sub(lambda m: redact(m.group(0)), text)
