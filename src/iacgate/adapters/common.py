@@ -22,6 +22,8 @@ def source_of(raw: RawResource, attribute: str | None = None) -> Source:
 def lookup(tree: Any, path: str) -> Any:
     """Follow a dotted path through a raw tree; a list (a Terraform nested block) is entered at its
     first element. Returns ``_MISSING`` when a step is absent; an opaque step is returned as is."""
+    if type(tree) is dict and "." not in path:  # one step into an object: most lookups
+        return tree.get(path, _MISSING)
     node = tree
     for step in path.split("."):
         if isinstance(node, (Unknown, Unresolved)):
