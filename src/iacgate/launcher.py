@@ -28,12 +28,15 @@ def main() -> None:
 
         sys.stdout.write(f"iacgate {__version__}\n")
         return
-    launch = Launch()
-    if sys.argv[1:2] == ["check"]:  # every check needs the built-in rules: checked meanwhile
-        from .rules.loader import BuiltinCheck
+    from .collector import collector_paused
 
-        launch.builtin_rules = BuiltinCheck()
-    from .cli import main as cli_main
+    launch = Launch()
+    with collector_paused(age_survivors=True):  # start-up makes modules, classes, functions: nothing to collect
+        if sys.argv[1:2] == ["check"]:  # every check needs the built-in rules: checked meanwhile
+            from .rules.loader import BuiltinCheck
+
+            launch.builtin_rules = BuiltinCheck()
+        from .cli import main as cli_main
 
     try:
         cli_main(launch)

@@ -20,7 +20,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +180,8 @@ def write_entry(entry: Path, payload: bytes) -> bool:
     """Write a cache entry whole or not at all (a temporary file in the same folder, then
     ``os.replace``), so concurrent runs never read half an entry. False when the folder cannot be
     written (a cache is only a speed-up: the caller carries on without it)."""
+    import tempfile  # here: runs without a cache (--no-cache) never need it
+
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=entry.parent)
