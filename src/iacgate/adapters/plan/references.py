@@ -271,10 +271,10 @@ class Instance:
     module: ModuleInstance
     config_address: str  # module-relative, without key
     index: Any = None
+    module_path: ModulePath = field(init=False, repr=False, compare=False)  # the module's names, without keys
 
-    @property
-    def module_path(self) -> ModulePath:
-        return tuple(name for name, _ in self.module)
+    def __post_init__(self) -> None:  # resolution looks it up several times per instance
+        object.__setattr__(self, "module_path", tuple(name for name, _ in self.module))
 
     @property
     def last_module_key(self) -> Any:
