@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iacgate.adapters.cloudformation import yaml_loader
 from iacgate.adapters.cloudformation.loader import (
@@ -512,3 +514,15 @@ def test_byte_order_mark_and_malformed_sections():
         """)
     assert [r.address for r in result.resources] == ["T"]
     assert [(e.kind, e.line) for e in result.errors] == [("error", 1)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", " ", "\n", "\r", "\x85", "\u2028", "\u2029", "\t", "&", "é"])))
+def test_yaml_lines_are_the_lines_yaml_counts(text: str) -> None:
+    """Spans are cut from the text's lines as YAML breaks them; the plain split taken when the text
+    has only \\n breaks gives the same lines as the regular expression for every break YAML knows."""
+    from iacgate.adapters.cloudformation.loader import _YAML_LINE_BREAK, _yaml_lines
+    from iacgate.adapters.cloudformation.yaml_loader import _ANCHOR, has_anchors
+
+    assert _yaml_lines(text) == _YAML_LINE_BREAK.split(text)
+    assert has_anchors(text) == (_ANCHOR.search(text) is not None)

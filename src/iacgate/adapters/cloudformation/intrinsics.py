@@ -250,6 +250,8 @@ class Resolver:
 
     def resolve(self, node: Any, path: tuple[Any, ...] = (), sink: RefSink | None = None) -> Any:
         """A raw tree with intrinsics resolved; may return :data:`NO_VALUE`."""
+        if isinstance(node, str):  # most nodes
+            return node
         if isinstance(node, dict):
             if len(node) == 1:
                 (key, argument), = node.items()

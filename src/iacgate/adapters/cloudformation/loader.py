@@ -182,11 +182,18 @@ def _yaml_document(path: str, data: Any, root: yaml.Node, lines: list[str]) -> C
     return document
 
 
+def _yaml_lines(text: str) -> list[str]:
+    """The text's lines as YAML breaks them (its marks count these lines)."""
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return _YAML_LINE_BREAK.split(text)
+    return text.split("\n")  # the usual text: the same lines, without a regular expression
+
+
 def _parse_yaml(path: str, text: str) -> CfnDocument:
     parsed, warnings = yaml_loader.load(text)
     if not parsed:
         return CfnDocument(path, None, "yaml", warnings=warnings)
-    lines = _YAML_LINE_BREAK.split(text)
+    lines = _yaml_lines(text)
     documents = [_yaml_document(path, data, root, lines) for data, root in parsed]
     first = documents[0]
     first.warnings[:0] = warnings

@@ -171,7 +171,7 @@ def duplicate_keys(node: yaml.MappingNode) -> list[tuple[str, int | None]]:
 
 
 def has_anchors(text: str) -> bool:
-    return _ANCHOR.search(text) is not None
+    return "&" in text and _ANCHOR.search(text) is not None  # most templates have no "&" at all
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
