@@ -476,18 +476,19 @@ def test_a_resource_holding_values_already_scanned_is_not_scanned_again(monkeypa
     from iacgate.analysis.credentials import ResourceScans
 
     user_data = f"export AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY={SECRET}\n"
-    planned = [tf_resource("aws_instance.kept", {"user_data": user_data}),
-               tf_resource("aws_instance.changed", {"user_data": user_data})]
-    # the prior state of a plan: the same values for the resource left alone, other values (equal
-    # or not) for the one the plan changes
-    prior = [dataclasses.replace(planned[0], actions=("no-op",)),
-             dataclasses.replace(planned[1], attrs={"user_data": f"export AWS_ACCESS_KEY_ID={KEY_ID}\n"})]
+    kept, changed = (tf_resource("aws_instance.kept", {"user_data": user_data}, source_kind="plan"),
+                     tf_resource("aws_instance.changed", {"user_data": user_data}, source_kind="plan"))
+    kept.actions, kept.before = ("no-op",), kept.attrs  # left alone: its prior value is its planned tree
+    changed.actions, changed.before = ("update",), {"user_data": f"export AWS_ACCESS_KEY_ID={KEY_ID}\n"}
+    planned = [kept, changed]
+    prior = [dataclasses.replace(r, attrs=r.before, actions=("no-op",), before=None) for r in planned]
     scanned = counted_scans(monkeypatch)
     scans = ResourceScans()
     assert hit_fields(find_credentials(planned, scans)) == hit_fields(find_credentials(planned))
     before = len(scanned)
     assert hit_fields(find_credentials(prior, scans)) == hit_fields(find_credentials(prior))
     assert scanned[before:before + 1] == ["aws_instance.changed"]  # with scans: the kept one is taken as found
+    assert find_credentials(prior, scans) and len(scans._found) == 1  # only what the prior state shares is kept
     assert {h.holder.address for h in find_credentials(prior, scans) if h.type == SECRET_ACCESS_KEY} \
         == {"aws_instance.kept"}
 
@@ -495,9 +496,10 @@ def test_a_resource_holding_values_already_scanned_is_not_scanned_again(monkeypa
 def test_values_put_in_place_of_scanned_ones_are_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
     from iacgate.analysis.credentials import ResourceScans
 
-    resource = tf_resource("aws_instance.app", {"user_data": "echo hello"})
+    resource = tf_resource("aws_instance.app", {"user_data": "echo hello"}, source_kind="plan")
+    resource.before = resource.attrs  # left alone by the plan: its scan is remembered
     scans = ResourceScans()
-    assert find_credentials([resource], scans) == []
+    assert find_credentials([resource], scans) == [] and len(scans._found) == 1
     resource.attrs = {"user_data": f"export AWS_ACCESS_KEY_ID={KEY_ID}\n"}  # a tree the scans never saw
     assert [h.type for h in find_credentials([resource], scans)] == [ACCESS_KEY_ID]
     resource.meta = {"metadata": {"AWS::CloudFormation::Init": {"config": {"files": {"/etc/key": {

@@ -549,10 +549,11 @@ def _propagated(resource: RawResource, by_holder: dict[tuple[str, str], list[_Ra
 
 
 class ResourceScans:
-    """What the scan found in each resource's own values (before values reach it through variables),
-    remembered for resources scanned again: a plan's prior state holds every resource the change
-    leaves alone with the very attribute tree of its planned state. Entries hold the trees they were
-    made from, so an identity seen here is never a new tree's."""
+    """What the scan found in the own values (before values reach them through variables) of the
+    resources a plan leaves alone, for scanning them again: the plan's prior state holds each of them
+    with the very attribute tree of its planned state (``before is attrs``). Other resources are not
+    remembered (a big plan's memory). Entries hold the trees they were made from, so an identity
+    seen here is never a new tree's."""
 
     def __init__(self) -> None:
         self._found: dict[tuple[int, int, str, str, str], tuple[object, object, list[_Raw]]] = {}
@@ -560,9 +561,12 @@ class ResourceScans:
     def scan(self, resource: RawResource) -> list[_Raw]:
         key = (id(resource.attrs), id(resource.meta), resource.type, resource.mode, resource.name)
         held = self._found.get(key)
-        if held is None:
-            held = self._found[key] = (resource.attrs, resource.meta, _scan_resource(resource))
-        return held[2]
+        if held is not None:
+            return held[2]
+        found = _scan_resource(resource)
+        if resource.before is resource.attrs:
+            self._found[key] = (resource.attrs, resource.meta, found)
+        return found
 
 
 def find_credentials(resources: Iterable[RawResource], scans: ResourceScans | None = None) -> list[CredentialHit]:
