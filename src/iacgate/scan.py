@@ -252,7 +252,8 @@ class AnalysedStacks:
     findings: list[Finding] = field(default_factory=list)
     models: list[tuple[Model, list[Subject]]] = field(default_factory=list)  # each stack's model and subjects
     errors: list[InputError] = field(default_factory=list)
-    by_subject: dict[int, list[Finding]] = field(default_factory=dict)  # id of a subject (in models) -> its findings
+    # id of a bucket subject (in models) -> its findings: a bucket a plan leaves alone has them over its prior state too
+    bucket_findings: dict[int, list[Finding]] = field(default_factory=dict)
 
     @property
     def subjects(self) -> list[Subject]:
@@ -283,7 +284,8 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
         _declared_by(found, subjects)
         out.findings.extend(found)
         out.models.append((model, subjects))
-        out.by_subject.update(zip(map(id, subjects), each))
+        out.bucket_findings.update((id(subject), found) for subject, found in zip(subjects, each)
+                                   if subject.kind == "s3_bucket")
         out.errors.extend(model.errors + unlinked_errors(model))
     return out
 
@@ -370,7 +372,7 @@ class PlanWorker:
         parts = {id(model): part for model, part in zip(self.models, self._worker_result(1) or [])}
 
         def planned_findings(subjects: list[Subject]) -> list[Finding]:
-            return [finding for subject in subjects for finding in stacks.by_subject[id(subject)]]
+            return [finding for subject in subjects for finding in stacks.bucket_findings[id(subject)]]
 
         out: list[Finding | FindingStatus] = []
         for model, subjects in stacks.models:
