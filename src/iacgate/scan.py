@@ -252,7 +252,7 @@ class AnalysedStacks:
     findings: list[Finding] = field(default_factory=list)
     models: list[tuple[Model, list[Subject]]] = field(default_factory=list)  # each stack's model and subjects
     errors: list[InputError] = field(default_factory=list)
-    # id of a bucket subject (in models) -> its findings: a bucket a plan leaves alone has them over its prior state too
+    # id of a bucket subject (in models) -> its findings, which a bucket the plan leaves alone has before it too
     bucket_findings: dict[int, list[Finding]] = field(default_factory=dict)
 
     @property
