@@ -20,7 +20,7 @@ from .model import AccountPublicAccessBlock, Bucket, Model
 from .raw import InputError, LoadResult, RawResource, StackOrigin, distinct_errors
 
 if TYPE_CHECKING:
-    from .analysis.credentials import CredentialHit, ResourceScans
+    from .analysis.credentials import CredentialHit
     from .baseline import Baseline
     from .gate import FindingStatus
     from .prior_state import PriorPart
@@ -284,8 +284,9 @@ def stack_findings(resources: list[RawResource], account_blocks: list[AccountPub
         _declared_by(found, subjects)
         out.findings.extend(found)
         out.models.append((model, subjects))
-        out.bucket_findings.update((id(subject), found) for subject, found in zip(subjects, each)
-                                   if subject.kind == "s3_bucket")
+        if plan_worker is not None:  # for the prior state (PlanWorker.prior_findings)
+            out.bucket_findings.update((id(subject), findings) for subject, findings in zip(subjects, each)
+                                       if subject.kind == "s3_bucket")
         out.errors.extend(model.errors + unlinked_errors(model))
     return out
 
@@ -307,21 +308,15 @@ class PlanWorker:
     result is the same either way."""
 
     def __init__(self, options: ScanOptions, rules: list[Rule]) -> None:
+        from .analysis.credentials import ResourceScans
+
         self.options, self.rules = options, rules
         self.models: list[Model] = []
         self.job: ForkedCall | None = None
         self.found_credentials: dict[int, list[CredentialHit]] | None = None
-        self._scans: ResourceScans | None = None
-
-    @property
-    def scans(self) -> ResourceScans:
-        """The credential scan's findings per resource, shared by the planned and the prior state (in
-        whichever process scans them)."""
-        from .analysis.credentials import ResourceScans
-
-        if self._scans is None:
-            self._scans = ResourceScans()
-        return self._scans
+        # what the credential scan found per resource, shared by the planned and the prior state (in
+        # whichever process scans them)
+        self.scans = ResourceScans()
 
     def start(self, models: list[Model]) -> None:
         """Called with the planned models before they are analysed."""
@@ -401,8 +396,10 @@ class PlanWorker:
         """End the worker, its work done or not (a run that stops early, on an error or an
         interrupt, must not leave it behind holding the output streams open), and let go of the
         models."""
+        from .analysis.credentials import ResourceScans
+
         job, self.job = self.job, None
-        self.models, self.found_credentials, self._scans = [], None, None
+        self.models, self.found_credentials, self.scans = [], None, ResourceScans()
         if job is not None:
             job.close()
 
